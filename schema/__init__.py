@@ -1,0 +1,1 @@
+"""What arrives and what leaves: the pydantic shapes of the outside contract (CONTRACT.md)."""

@@ -1,0 +1,68 @@
+"""A tenant's agent configuration: the fields of `agent-runtime config set` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_Item = Field(max_length=500)
+
+
+class AgentConfigFields(BaseModel):
+    """What a dealer's admin sets. Every field has a conservative, industry-neutral default."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    name: str = Field(default="Assistant", min_length=1, max_length=200)
+    personality: str = Field(default="helpful, courteous and professional", max_length=2_000)
+    tonality: str = Field(default="polite and neutral", max_length=500)
+    response_style: str = Field(
+        default="short and clear: two to four sentences, plain language",
+        alias="responseStyle",
+        max_length=1_000,
+    )
+    dos_list: tuple[str, ...] = Field(
+        default=(
+            "Answer the lead's actual question first",
+            "Offer one concrete next step",
+        ),
+        alias="dosList",
+        max_length=50,
+    )
+    donts_list: tuple[str, ...] = Field(
+        default=(
+            "Do not invent prices, availability, dates or commitments",
+            "Do not promise anything on behalf of the business",
+        ),
+        alias="dontsList",
+        max_length=50,
+    )
+    # None: the prompt speaks of "the business", never of one trade.
+    industry: str | None = Field(default=None, max_length=200)
+    # Default model for this tenant; None falls back to LLM_MODEL.
+    model: str | None = Field(default=None, max_length=200)
+    # Models a per-message override may name. Empty: no override allowed.
+    allowed_models: tuple[str, ...] = Field(default=(), alias="allowedModels", max_length=50)
+    # Extension to the contract's list: tried in order when the main model fails.
+    fallback_models: tuple[str, ...] = Field(default=(), alias="fallbackModels", max_length=10)
+
+    @field_validator("dos_list", "donts_list", "allowed_models", "fallback_models")
+    @classmethod
+    def _no_blank_items(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(i.strip() for i in items if i and i.strip())
+        if any(len(i) > 500 for i in cleaned):
+            raise ValueError("list items are limited to 500 characters")
+        return cleaned
+
+    def as_contract_json(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ResolvedConfig(BaseModel):
+    """The config a draft was written with: its fields plus where they came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    config_id: str | None  # None: the client has no active config, defaults apply
+    version: int  # 0 for defaults
+    fields: AgentConfigFields

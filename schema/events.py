@@ -1,0 +1,56 @@
+"""Inbound events, exactly as producers append them to the inbound streams (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Bounds on what one event may carry. A bigger one is kept aside, never drafted.
+MAX_MESSAGE_CHARS = 64_000
+MAX_RAW_MIME_BYTES = 15 * 1024 * 1024
+MAX_SHORT_FIELD = 1_000
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+
+
+ShortText = Field(default=None, max_length=MAX_SHORT_FIELD)
+
+
+class InboundEvent(BaseModel):
+    """One lead message. Frozen: once validated, no stage may change what the lead sent."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, str_strip_whitespace=False)
+
+    channel: Channel
+    event_id: str = Field(alias="eventId", min_length=1, max_length=200)
+    client_id: str = Field(alias="clientId", min_length=1, max_length=200)
+    message: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+    raw_mime: str | None = Field(default=None, alias="rawMime", max_length=MAX_RAW_MIME_BYTES)
+    subject: str | None = ShortText
+    message_id: str | None = Field(default=None, alias="messageId", max_length=MAX_SHORT_FIELD)
+    in_reply_to: str | None = Field(default=None, alias="inReplyTo", max_length=MAX_SHORT_FIELD)
+    lead_id: str | None = Field(default=None, alias="leadId", max_length=200)
+    lead_email: str | None = Field(default=None, alias="leadEmail", max_length=320)
+    lead_name: str | None = Field(default=None, alias="leadName", max_length=200)
+    conversation_id: str | None = Field(default=None, alias="conversationId", max_length=200)
+    topic: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    received_at: datetime | None = Field(default=None, alias="receivedAt")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _has_text(self) -> InboundEvent:
+        if self.channel is Channel.CHAT:
+            if not (self.message and self.message.strip()):
+                raise ValueError("chat events need a non-empty 'message'")
+            if self.raw_mime is not None:
+                raise ValueError("'rawMime' is only allowed on e-mail events")
+        elif not ((self.message and self.message.strip()) or self.raw_mime):
+            raise ValueError("e-mail events need 'message' or 'rawMime'")
+        return self

@@ -1,0 +1,1 @@
+"""How it runs: the Celery wiring. The only package that imports celery."""

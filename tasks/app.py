@@ -1,0 +1,77 @@
+"""The Celery application: broker, delivery guarantees, queues and the beat schedule."""
+
+from __future__ import annotations
+
+import threading
+
+from celery import Celery, signals
+
+from worker.logs import configure_logging
+from worker.runtime import Runtime, build_runtime
+from worker.settings import Settings
+
+_settings = Settings()
+
+app = Celery("agent_runtime", include=["tasks.drafting", "tasks.schedule"])
+app.conf.update(
+    broker_url=_settings.celery_broker_url,
+    broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
+    # A task is acknowledged after it ran, and handed back if its worker died mid-way.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    # Unacknowledged tasks come back after this long; longer than any drafting run.
+    broker_transport_options={"visibility_timeout": 3600},
+    # Model calls are long I/O waits: take one batch at a time so idle nodes get work too.
+    worker_prefetch_multiplier=1,
+    task_default_queue="drafts.email",
+    task_routes={
+        "drafts.reprocess_failed": {"queue": "maintenance"},
+        "outbox.relay": {"queue": "maintenance"},
+    },
+    beat_schedule={
+        "reprocess-failed-replies": {"task": "drafts.reprocess_failed", "schedule": 30.0},
+        "relay-outbox": {"task": "outbox.relay", "schedule": 5.0},
+    },
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+)
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def runtime() -> Runtime:
+    """This process's runtime, built on first use (after fork), shared by the pool's threads."""
+    global _runtime
+    if _runtime is None:
+        with _runtime_lock:
+            if _runtime is None:
+                from tasks.dispatch import CeleryDispatcher
+
+                _runtime = build_runtime(Settings(), CeleryDispatcher())
+    return _runtime
+
+
+@signals.worker_init.connect
+def _warm_imports(**_: object) -> None:
+    # litellm takes seconds to import; pay that at start-up, not inside the first drafts.
+    import worker.adapters.llm_litellm  # noqa: F401
+
+
+@signals.worker_process_init.connect
+def _reset_after_fork(**_: object) -> None:
+    # A forked child must not share its parent's sockets.
+    global _runtime
+    _runtime = None
+
+
+@signals.setup_logging.connect
+def _logging(**_: object) -> None:
+    configure_logging(_settings.log_level, _settings.log_json)
+
+
+@signals.worker_shutdown.connect
+def _close(**_: object) -> None:
+    if _runtime is not None:
+        _runtime.close()

@@ -1,0 +1,1 @@
+"""Adapters to the outside world: the model (litellm), Redis streams, Celery dispatch."""

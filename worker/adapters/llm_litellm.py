@@ -1,0 +1,95 @@
+"""The only module that imports litellm: one JSON completion, errors sorted into our two kinds."""
+
+from __future__ import annotations
+
+import litellm
+
+from worker.errors import PermanentError, TransientError
+from worker.ports import ModelResponse
+
+litellm.suppress_debug_info = True
+litellm.telemetry = False
+
+# Worth another try: the provider is busy, down or slow, or the connection broke.
+_TRANSIENT = (
+    litellm.RateLimitError,
+    litellm.InternalServerError,
+    litellm.ServiceUnavailableError,
+    litellm.BadGatewayError,
+    litellm.APIConnectionError,
+    litellm.Timeout,
+)
+# The request itself is refused: same request, same answer.
+_PERMANENT = (
+    litellm.ContentPolicyViolationError,
+    litellm.BadRequestError,
+    litellm.AuthenticationError,
+    litellm.PermissionDeniedError,
+    litellm.NotFoundError,
+    litellm.UnprocessableEntityError,
+)
+
+
+class ModelTransientError(TransientError):
+    """The model provider failed for now (rate limit, 5xx, timeout, connection)."""
+
+
+class ModelPermanentError(PermanentError):
+    """The model provider refused the request (bad request, policy, auth, unknown model)."""
+
+
+class LiteLLMClient:
+    def __init__(
+        self,
+        api_base: str | None,
+        api_key: str | None,
+        timeout_seconds: float,
+        max_tokens: int,
+    ):
+        self._api_base = api_base
+        self._api_key = api_key
+        self._timeout = timeout_seconds
+        self._max_tokens = max_tokens
+
+    def complete_json(self, model: str, messages: list[dict[str, str]]) -> ModelResponse:
+        try:
+            response = litellm.completion(
+                model=model,
+                messages=messages,
+                response_format={"type": "json_object"},
+                api_base=self._api_base,
+                api_key=self._api_key,
+                timeout=self._timeout,
+                max_tokens=self._max_tokens,
+                num_retries=0,  # retries are ours (worker.pipeline.generate)
+            )
+        except _TRANSIENT as exc:
+            raise ModelTransientError(_describe(exc)) from exc
+        except _PERMANENT as exc:
+            raise ModelPermanentError(_describe(exc)) from exc
+        except litellm.APIError as exc:
+            status = getattr(exc, "status_code", None) or 500
+            kind = ModelTransientError if status >= 500 or status == 429 else ModelPermanentError
+            raise kind(_describe(exc)) from exc
+        usage = getattr(response, "usage", None)
+        content = response.choices[0].message.content or ""
+        return ModelResponse(
+            content=content,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=_cost(response),
+        )
+
+
+def _cost(response) -> float:  # noqa: ANN001
+    # litellm prices every response it returns; asking again would cost a second lookup.
+    # A model missing from its local price list is priced at 0 (unknown), never guessed.
+    hidden = getattr(response, "_hidden_params", None) or {}
+    return float(hidden.get("response_cost") or 0.0)
+
+
+def _describe(exc: Exception) -> str:
+    # Provider messages can be long; the type and status are what operators act on.
+    status = getattr(exc, "status_code", None)
+    text = str(exc).replace("\n", " ")[:300]
+    return f"{type(exc).__name__}" + (f" ({status})" if status else "") + f": {text}"

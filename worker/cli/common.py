@@ -1,0 +1,50 @@
+"""What every command shares: settings, sessions, printing JSON."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+import typer
+from sqlalchemy.orm import Session
+
+from worker.settings import Settings
+from worker.store.db import make_engine, make_session_factory
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
+    engine = make_engine(cfg or settings())
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def read_json_file(path: Path) -> dict:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        fail(f"no such file: {path}")
+    except orjson.JSONDecodeError as exc:
+        fail(f"{path} is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        fail(f"{path} must hold a JSON object")
+    return data
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,1 @@
+"""Stage 1: inbound stream entries → validated events → stored messages → drafting tasks."""

@@ -1,0 +1,201 @@
+"""Read both inbound streams with a consumer group: validate, store, hand over, then ACK.
+
+Order matters: an entry is acknowledged only after its message is stored and handed to a
+drafting task, so a crash anywhere before the ACK means the entry is read again, and the
+(client, eventId) unique key makes the second read harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from schema.events import Channel
+from worker.errors import BadEvent, UnknownClient
+from worker.ingress.decode import claimed_ids, decode_entry
+from worker.ingress.normalize import check_model_allowed, to_new_message
+from worker.adapters.streams import ensure_group
+from worker.logs import log
+from worker.runtime import Runtime
+from worker.store import messages, rejections
+from worker.store.messages import NewMessage
+from worker.store.rejections import Rejection
+
+# An entry delivered to a consumer that died is taken over after this long.
+CLAIM_IDLE_MS = 60_000
+CLAIM_EVERY_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    stream: str
+    channel: Channel
+    entry_id: str
+    fields: dict[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    stored: int
+    enqueued: int
+    rejected: int
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Ingress:
+    def __init__(self, rt: Runtime, name: str | None = None):
+        self.rt = rt
+        self.name = name or consumer_name()
+        s = rt.settings
+        self.channels = {s.inbound_email_stream: Channel.EMAIL, s.inbound_chat_stream: Channel.CHAT}
+        self.group = s.consumer_group
+        self._secret = (
+            s.lead_hash_key.get_secret_value().encode() if s.lead_hash_key else b"demo-only-key"
+        )
+
+    def setup(self) -> None:
+        for stream in self.channels:
+            ensure_group(self.rt.redis, stream, self.group)
+
+    def read(self, start: str = ">", block_ms: int | None = None) -> list[Entry]:
+        """New entries (start '>'), or this consumer's own unacknowledged ones (start '0')."""
+        response = self.rt.redis.xreadgroup(
+            self.group,
+            self.name,
+            {stream: start for stream in self.channels},
+            count=self.rt.settings.ingress_batch_size,
+            block=block_ms,
+        )
+        return [
+            Entry(stream_name, self.channels[stream_name], entry_id.decode(), fields)
+            for stream, entries in (response or [])
+            for stream_name in [stream.decode() if isinstance(stream, bytes) else stream]
+            for entry_id, fields in entries
+            if fields is not None  # a pending entry trimmed from the stream
+        ]
+
+    def claim_abandoned(self) -> list[Entry]:
+        """Entries a dead consumer read but never acknowledged."""
+        taken: list[Entry] = []
+        for stream, channel in self.channels.items():
+            result = self.rt.redis.xautoclaim(
+                stream, self.group, self.name, CLAIM_IDLE_MS, "0-0",
+                count=self.rt.settings.ingress_batch_size,
+            )
+            for entry_id, fields in result[1]:
+                if fields is not None:
+                    taken.append(Entry(stream, channel, entry_id.decode(), fields))
+        return taken
+
+    def handle(self, entries: list[Entry]) -> BatchResult:
+        if not entries:
+            return BatchResult(0, 0, 0)
+        accepted: list[tuple[Entry, NewMessage]] = []
+        rejected: list[Rejection] = []
+        for entry in entries:
+            try:
+                accepted.append((entry, self._validate(entry)))
+            except BadEvent as exc:
+                rejected.append(self._rejection(entry, str(exc)))
+        refs = self._store(accepted, rejected)
+        enqueued = 0
+        for ref in refs:
+            if ref.needs_drafting:
+                self.rt.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+                enqueued += 1
+        self._ack(entries)
+        for r in rejected:
+            log.warning(
+                "ingress.event.rejected", stream=r.stream, entry_id=r.entry_id,
+                client_id=r.claimed_client_id, event_id=r.event_id, reason=r.reason[:300],
+            )
+        return BatchResult(len(refs), enqueued, len(rejected))
+
+    def _validate(self, entry: Entry) -> NewMessage:
+        event = decode_entry(entry.channel, entry.fields)
+        config = self.rt.configs.resolve(event.client_id)
+        if config is None:
+            raise UnknownClient(f"client {event.client_id!r} is not registered")
+        check_model_allowed(event, config)
+        return to_new_message(event, self._secret)
+
+    def _rejection(self, entry: Entry, reason: str) -> Rejection:
+        client, event = claimed_ids(entry.fields)
+        raw = entry.fields.get(b"payload")
+        if raw is None:  # keep whatever the producer sent
+            raw = b"\n".join(k + b"=" + v for k, v in entry.fields.items())
+        return Rejection(entry.stream, entry.entry_id, raw, reason, client, event)
+
+    def _store(
+        self, accepted: list[tuple[Entry, NewMessage]], rejected: list[Rejection]
+    ) -> list[messages.StoredRef]:
+        try:
+            with self.rt.sessions.begin() as session:
+                rejections.keep_aside(session, rejected)
+                return messages.store_messages(session, [m for _, m in accepted])
+        except OperationalError:
+            raise  # the database is unreachable: nothing is acknowledged, the loop retries
+        except DBAPIError:
+            if len(accepted) + len(rejected) <= 1:
+                raise
+        # One row the database refuses (e.g. a value it cannot hold) must not block the rest:
+        # store one by one and keep aside what still fails, with the database's reason.
+        refs: list[messages.StoredRef] = []
+        with self.rt.sessions.begin() as session:
+            rejections.keep_aside(session, rejected)
+        for entry, message in accepted:
+            try:
+                with self.rt.sessions.begin() as session:
+                    refs.extend(messages.store_messages(session, [message]))
+            except OperationalError:
+                raise
+            except DBAPIError as exc:
+                reason = f"could not be stored: {str(exc.orig).splitlines()[0][:300]}"
+                with self.rt.sessions.begin() as session:
+                    rejections.keep_aside(session, [self._rejection(entry, reason)])
+        return refs
+
+    def _ack(self, entries: list[Entry]) -> None:
+        by_stream: dict[str, list[str]] = defaultdict(list)
+        for entry in entries:
+            by_stream[entry.stream].append(entry.entry_id)
+        pipe = self.rt.redis.pipeline(transaction=False)
+        for stream, ids in by_stream.items():
+            pipe.xack(stream, self.group, *ids)
+        pipe.execute()
+
+    def run(self, stop: threading.Event) -> None:
+        """Until `stop` is set: first this consumer's own leftovers, then new entries."""
+        self.setup()
+        log.info("ingress.started", consumer=self.name, streams=list(self.channels))
+        self.handle(self.read(start="0"))
+        last_claim = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() - last_claim > CLAIM_EVERY_SECONDS:
+                    last_claim = time.monotonic()
+                    self.handle(self.claim_abandoned())
+                result = self.handle(self.read(block_ms=self.rt.settings.ingress_block_ms))
+                if result.stored or result.rejected:
+                    log.info(
+                        "ingress.batch", stored=result.stored, enqueued=result.enqueued,
+                        rejected=result.rejected,
+                    )
+            except Exception as exc:  # noqa: BLE001 - keep the loop alive; nothing was ACKed
+                log.error("ingress.batch.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+                stop.wait(1.0)
+                # Leftovers of the failed batch stay pending for us; re-read them first.
+                try:
+                    self.handle(self.read(start="0"))
+                except Exception:  # noqa: BLE001
+                    pass
+        log.info("ingress.stopped", consumer=self.name)

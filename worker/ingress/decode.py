@@ -1,0 +1,69 @@
+"""One stream entry → a validated InboundEvent, or the reason it cannot be one. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from schema.events import MAX_RAW_MIME_BYTES, Channel, InboundEvent
+from worker.errors import BadEvent
+
+# Whole-payload ceiling, checked before parsing: a body past it is never even decoded.
+MAX_PAYLOAD_BYTES = MAX_RAW_MIME_BYTES + 256 * 1024
+
+
+def decode_entry(channel: Channel, fields: dict[bytes, bytes]) -> InboundEvent:
+    """Raises BadEvent with a reason a producer's developer can act on."""
+    raw = fields.get(b"payload")
+    if raw is None:
+        raise BadEvent("entry has no 'payload' field")
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise BadEvent(f"payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadEvent(f"payload is not valid JSON (UTF-8): {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadEvent(f"payload must be a JSON object, got {type(data).__name__}")
+    if _has_nul(data):
+        raise BadEvent("payload contains a NUL character (\\u0000), which text fields cannot hold")
+    try:
+        return InboundEvent.model_validate({**data, "channel": channel})
+    except ValidationError as exc:
+        raise BadEvent(_summarize(exc)) from exc
+
+
+def claimed_ids(fields: dict[bytes, bytes]) -> tuple[str | None, str | None]:
+    """(clientId, eventId) as the payload claims them, for filing a rejection; best effort."""
+    try:
+        data = orjson.loads(fields.get(b"payload", b""))
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    client, event = data.get("clientId"), data.get("eventId")
+    return (
+        client if isinstance(client, str) and client else None,
+        event if isinstance(event, str) and event else None,
+    )
+
+
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
+
+
+def _summarize(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "payload"
+        parts.append(f"{where}: {error['msg']}")
+    more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return "invalid event: " + "; ".join(parts) + more

@@ -1,0 +1,208 @@
+"""The drafting use case: one stored message in, one draft (or one recorded failure) out."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from schema.agent_config import ResolvedConfig
+from schema.drafts import MemoryRef, ModelReply, OutboundDraft, Usage
+from worker.errors import AllModelsRefused, AllModelsUnavailable, PermanentError
+from worker.logs import log
+from worker.pipeline.generate import generate
+from worker.pipeline.model_chain import model_chain
+from worker.pipeline.offline_drafter import holding_reply
+from worker.pipeline.prompt import LeadMessage, Recalled, build_messages
+from worker.pipeline.publish import publish_drafts
+from worker.pipeline.recall import recall_for
+from worker.runtime import Runtime
+from worker.store import drafts, messages
+from worker.store.drafts import CallAudit, DraftRecord
+from worker.store.models import InboundMessage, new_id, utcnow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # drafted | degraded | skipped | failed
+    draft_id: str | None = None
+    reason: str | None = None
+
+
+def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str) -> Outcome:
+    """`attempt_id` names this delivery (the task id); it owns the message's lease."""
+    started = time.perf_counter()
+    with rt.sessions.begin() as session:
+        message = messages.claim_message(
+            session, client_id, message_id, rt.settings.draft_lease_seconds, attempt_id
+        )
+        if message is None:
+            return Outcome("skipped", reason="already drafted, failed for good, or in progress")
+        recalled = recall_for(session, client_id, message, rt.settings.recall_limit)
+
+    config = rt.configs.resolve(client_id)
+    if config is None:
+        return _fail(rt, message, PermanentError(f"client {client_id!r} is not registered"), [])
+    lead_message = LeadMessage(
+        channel=message.channel,
+        text=message.new_text,
+        lead_name=message.lead_name,
+        subject=message.subject,
+        topic=message.topic,
+    )
+    try:
+        chain = model_chain(
+            config.fields,
+            message.model_override,
+            rt.settings.llm_model,
+            rt.settings.llm_fallback_models,
+        )
+    except PermanentError as exc:
+        return _fail(rt, message, exc, [])
+
+    calls: list[CallAudit] = []
+    model_used: str | None = None
+    usage = Usage()
+    if chain:
+        try:
+            generated = generate(
+                rt.model_client,
+                chain,
+                build_messages(config.fields, recalled, lead_message),
+                rt.retry_policy,
+            )
+            reply, model_used, calls = generated.reply, generated.model, generated.calls
+            usage = Usage(
+                promptTokens=generated.prompt_tokens,
+                completionTokens=generated.completion_tokens,
+                costUsd=generated.cost_usd,
+            )
+        except AllModelsUnavailable as exc:
+            return _fail(rt, message, exc, exc.calls)  # type: ignore[attr-defined]
+        except AllModelsRefused as exc:
+            calls = exc.calls  # type: ignore[attr-defined]
+            log.warning("draft.degraded", client_id=client_id, reason=str(exc)[:300])
+            reply = holding_reply(config.fields, lead_message, recalled)
+    else:
+        reply = holding_reply(config.fields, lead_message, recalled)
+
+    latency_ms = int((time.perf_counter() - started) * 1000)
+    record = _record(message, config, reply, model_used, usage, recalled, latency_ms, calls)
+    with rt.sessions.begin() as session:
+        saved = drafts.save_draft(
+            session, client_id, message.id, record, rt.settings.outbound_stream
+        )
+    if not saved:
+        return Outcome("skipped", reason="another worker drafted it first")
+    publish_drafts(rt, client_id, [record.outbox_payload])
+    outcome = Outcome("degraded" if model_used is None else "drafted", record.draft["id"])
+    log.info(
+        "draft.created",
+        client_id=client_id,
+        event_id=message.event_id,
+        draft_id=outcome.draft_id,
+        config_version=config.version,
+        model=model_used,
+        degraded=model_used is None,
+        latency_ms=latency_ms,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost_usd=usage.cost_usd,
+    )
+    return outcome
+
+
+def _record(
+    message: InboundMessage,
+    config: ResolvedConfig,
+    reply: ModelReply,
+    model: str | None,
+    usage: Usage,
+    recalled: list[Recalled],
+    latency_ms: int,
+    calls: list[CallAudit],
+) -> DraftRecord:
+    draft_id = new_id()
+    created_at = utcnow()
+    refs = tuple(MemoryRef(id=r.id, kind=r.kind, score=r.score) for r in recalled)
+    outbound = OutboundDraft(
+        draftId=draft_id,
+        eventId=message.event_id,
+        clientId=message.client_id,
+        channel=message.channel,
+        conversationId=message.external_conversation_id,
+        leadId=message.external_lead_id,
+        reply=reply.reply,
+        quickReplies=reply.quick_replies,
+        configId=config.config_id,
+        configVersion=config.version,
+        model=model,
+        degraded=model is None,
+        memoryRefs=refs,
+        usage=usage,
+        latencyMs=latency_ms,
+        createdAt=created_at,
+        subject=_reply_subject(message.subject) if message.channel == "email" else None,
+        inReplyTo=message.message_id if message.channel == "email" else None,
+    )
+    columns = {
+        "id": draft_id,
+        "event_id": message.event_id,
+        "channel": message.channel,
+        "conversation_id": message.external_conversation_id,
+        "lead_id": message.external_lead_id,
+        "reply": reply.reply,
+        "quick_replies": list(reply.quick_replies),
+        "status": "pending_review",
+        "config_id": config.config_id,
+        "config_version": config.version,
+        "model": model,
+        "degraded": model is None,
+        "memory_refs": [r.model_dump() for r in refs],
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cost_usd": usage.cost_usd,
+        "latency_ms": latency_ms,
+        "subject": outbound.subject,
+        "in_reply_to": outbound.in_reply_to,
+        "created_at": created_at,
+    }
+    return DraftRecord(draft=columns, outbox_payload=outbound.to_payload(), calls=calls)
+
+
+def _reply_subject(subject: str | None) -> str | None:
+    if not subject:
+        return None
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _fail(
+    rt: Runtime, message: InboundMessage, error: Exception, calls: list[CallAudit]
+) -> Outcome:
+    """Record why the message has no draft. Transient failures get a later attempt, within a
+    budget; permanent ones wait for an operator."""
+    transient = isinstance(error, AllModelsUnavailable)
+    out_of_budget = message.attempts >= rt.settings.max_draft_attempts
+    kind = "transient" if transient and not out_of_budget else "permanent"
+    next_at = None
+    if kind == "transient":
+        backoff = rt.settings.retry_failed_after_seconds * (2 ** (message.attempts - 1))
+        next_at = utcnow() + timedelta(seconds=backoff * random.uniform(0.8, 1.2))
+    reason = f"{type(error).__name__}: {error}"
+    if out_of_budget and transient:
+        reason = f"gave up after {message.attempts} attempts; last: {reason}"
+    with rt.sessions.begin() as session:
+        drafts.write_calls(session, message.client_id, message.id, None, calls)
+        messages.record_failure(
+            session, message.client_id, message.id, kind=kind, error=reason, next_attempt_at=next_at
+        )
+    log.warning(
+        "draft.failed",
+        client_id=message.client_id,
+        event_id=message.event_id,
+        kind=kind,
+        attempts=message.attempts,
+        reason=reason[:300],
+    )
+    return Outcome("failed", reason=reason)

@@ -1,0 +1,258 @@
+"""Inbound messages: stored once per (client, eventId), then claimed by one worker at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from worker.store.models import Conversation, InboundMessage, Lead, new_id, utcnow
+from worker.store.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A validated inbound event, normalised for storage."""
+
+    client_id: str
+    event_id: str
+    channel: str
+    body: str
+    new_text: str
+    lead_key: str | None = None
+    external_lead_id: str | None = None
+    lead_name: str | None = None
+    external_conversation_id: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    topic: str | None = None
+    model_override: str | None = None
+    metadata: dict[str, Any] | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredRef:
+    client_id: str
+    message_id: str
+    channel: str
+    needs_drafting: bool  # False when a repeat of an event already being or done drafting
+
+
+def _upsert_lead(session: Session, msg: NewMessage) -> str | None:
+    if not msg.lead_key:
+        return None
+    stmt = insert_for(session, Lead).values(
+        id=new_id(),
+        client_id=msg.client_id,
+        lead_key=msg.lead_key,
+        external_id=msg.external_lead_id,
+        display_name=msg.lead_name,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["client_id", "lead_key"],
+        set_={"display_name": stmt.excluded.display_name},
+        where=stmt.excluded.display_name.is_not(None),
+    )
+    lead_id = session.scalar(stmt.returning(Lead.id))
+    if lead_id is None:  # conflict with nothing to update: read the existing row
+        lead_id = session.scalar(
+            select(Lead.id).where(Lead.client_id == msg.client_id, Lead.lead_key == msg.lead_key)
+        )
+    return lead_id
+
+
+def _upsert_conversation(session: Session, msg: NewMessage, lead_id: str | None) -> str | None:
+    if not msg.external_conversation_id:
+        return None
+    stmt = (
+        insert_for(session, Conversation)
+        .values(
+            id=new_id(),
+            client_id=msg.client_id,
+            external_id=msg.external_conversation_id,
+            channel=msg.channel,
+            lead_id=lead_id,
+        )
+        .on_conflict_do_nothing()
+    )
+    session.execute(stmt)
+    return session.scalar(
+        select(Conversation.id).where(
+            Conversation.client_id == msg.client_id,
+            Conversation.external_id == msg.external_conversation_id,
+        )
+    )
+
+
+def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredRef]:
+    """Insert each message unless its (client, eventId) is already stored."""
+    refs: list[StoredRef] = []
+    for msg in messages:
+        lead_id = _upsert_lead(session, msg)
+        conversation_id = _upsert_conversation(session, msg, lead_id)
+        stmt = (
+            insert_for(session, InboundMessage)
+            .values(
+                id=new_id(),
+                client_id=msg.client_id,
+                event_id=msg.event_id,
+                channel=msg.channel,
+                lead_id=lead_id,
+                conversation_id=conversation_id,
+                external_conversation_id=msg.external_conversation_id,
+                external_lead_id=msg.external_lead_id,
+                lead_name=msg.lead_name,
+                body=msg.body,
+                new_text=msg.new_text,
+                subject=msg.subject,
+                message_id=msg.message_id,
+                in_reply_to=msg.in_reply_to,
+                topic=msg.topic,
+                model_override=msg.model_override,
+                metadata_=msg.metadata or {},
+                received_at=msg.received_at or utcnow(),
+                status="received",
+                attempts=0,
+            )
+            .on_conflict_do_nothing(index_elements=["client_id", "event_id"])
+            .returning(InboundMessage.id)
+        )
+        new_row_id = session.scalar(stmt)
+        if new_row_id is not None:
+            refs.append(StoredRef(msg.client_id, new_row_id, msg.channel, True))
+            continue
+        existing = session.execute(
+            select(InboundMessage.id, InboundMessage.status).where(
+                InboundMessage.client_id == msg.client_id,
+                InboundMessage.event_id == msg.event_id,
+            )
+        ).one()
+        # Stored but never picked up (e.g. we died between storing and enqueueing): hand it
+        # over again. The claim below makes a second hand-over harmless.
+        refs.append(StoredRef(msg.client_id, existing.id, msg.channel, existing.status == "received"))
+    return refs
+
+
+def claim_message(
+    session: Session, client_id: str, message_id: str, lease_seconds: int, owner: str
+) -> InboundMessage | None:
+    """Take the message for drafting, unless it is drafted, failed for good, or leased to another.
+
+    `owner` (the task id) may retake its own lease at once, e.g. when the task is retried
+    after the database came back.
+    """
+    now = utcnow()
+    claimable = or_(
+        InboundMessage.status == "received",
+        and_(InboundMessage.status == "failed", InboundMessage.failure_kind == "transient"),
+        and_(
+            InboundMessage.status == "drafting",
+            or_(InboundMessage.lease_until < now, InboundMessage.lease_owner == owner),
+        ),
+    )
+    stmt = (
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id, claimable)
+        .values(
+            status="drafting",
+            attempts=InboundMessage.attempts + 1,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            lease_owner=owner,
+            updated_at=now,
+        )
+        .returning(InboundMessage)
+    )
+    return session.scalar(stmt, execution_options={"synchronize_session": False})
+
+
+def record_failure(
+    session: Session,
+    client_id: str,
+    message_id: str,
+    *,
+    kind: str,
+    error: str,
+    next_attempt_at: datetime | None,
+) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .where(InboundMessage.status == "drafting")
+        .values(
+            status="failed",
+            failure_kind=kind,
+            last_error=error[:4000],
+            lease_until=None,
+            next_attempt_at=next_attempt_at,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def earlier_messages(
+    session: Session, client_id: str, message: InboundMessage, limit: int
+) -> list[InboundMessage]:
+    """The same lead's (or, without a lead, the same conversation's) earlier messages."""
+    if message.lead_id:
+        same_person = InboundMessage.lead_id == message.lead_id
+    elif message.conversation_id:
+        same_person = InboundMessage.conversation_id == message.conversation_id
+    else:
+        return []
+    return list(
+        session.scalars(
+            select(InboundMessage)
+            .where(
+                InboundMessage.client_id == client_id,
+                same_person,
+                InboundMessage.id != message.id,
+                InboundMessage.received_at <= message.received_at,
+            )
+            .order_by(InboundMessage.received_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_message(session: Session, client_id: str, message_id: str) -> InboundMessage | None:
+    return session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.client_id == client_id, InboundMessage.id == message_id
+        )
+    )
+
+
+def due_for_retry(
+    session: Session, limit: int, stale_after_seconds: int
+) -> list[tuple[str, str, str]]:
+    """(client_id, message_id, channel) of messages that should be drafting but are not:
+    transient failures whose retry time has come, expired leases (a worker died), and messages
+    stored long ago but never picked up (their task was lost with Redis).
+
+    A scheduler query over all tenants: it reads ids only and hands each back to its own tenant.
+    """
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_after_seconds)
+    rows = session.execute(
+        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel)
+        .where(
+            or_(
+                and_(
+                    InboundMessage.status == "failed",
+                    InboundMessage.failure_kind == "transient",
+                    InboundMessage.next_attempt_at <= now,
+                ),
+                and_(InboundMessage.status == "drafting", InboundMessage.lease_until < now),
+                and_(InboundMessage.status == "received", InboundMessage.created_at < stale),
+            )
+        )
+        .order_by(InboundMessage.created_at)
+        .limit(limit)
+    )
+    return [tuple(r) for r in rows]

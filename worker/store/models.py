@@ -1,0 +1,234 @@
+"""Tables. Every row that belongs to a tenant carries `client_id`, and every query filters on it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from ulid import ULID
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JsonType,
+        list[Any]: JsonType,
+    }
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentConfig(Base):
+    __tablename__ = "agent_configs"
+    __table_args__ = (
+        UniqueConstraint("client_id", "version", name="uq_agent_configs_client_version"),
+        # Exactly one active config per client, enforced by the database.
+        Index(
+            "uq_agent_configs_one_active",
+            "client_id",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The contract's config fields, as given (camelCase JSON), validated by schema.agent_config.
+    fields: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("client_id", "lead_key", name="uq_leads_client_key"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    # The producer's leadId, or HMAC-SHA256(LEAD_HASH_KEY, normalized e-mail): never the address.
+    lead_key: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("client_id", "external_id", name="uq_conversations_client_external"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("client_id", "event_id", name="uq_inbound_messages_client_event"),
+        Index("ix_inbound_messages_client_lead", "client_id", "lead_id", "received_at"),
+        Index("ix_inbound_messages_status_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    external_conversation_id: Mapped[str | None] = mapped_column(String(200))
+    external_lead_id: Mapped[str | None] = mapped_column(String(200))
+    lead_name: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # the full text as received
+    new_text: Mapped[str] = mapped_column(Text)  # what goes to the prompt
+    subject: Mapped[str | None] = mapped_column(String(1000))
+    message_id: Mapped[str | None] = mapped_column(String(1000))
+    in_reply_to: Mapped[str | None] = mapped_column(String(1000))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    model_override: Mapped[str | None] = mapped_column(String(200))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # received → drafting → drafted | failed (retryable or permanent, see failure_kind)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    # Who holds the lease: the task id, so a retry of the same task may take it back at once.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[datetime | None]
+    failure_kind: Mapped[str | None] = mapped_column(String(16))  # transient | permanent
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    __table_args__ = (
+        UniqueConstraint("inbound_message_id", name="uq_drafts_inbound_message"),
+        Index("ix_drafts_client_status", "client_id", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    inbound_message_id: Mapped[str] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(200))  # the producer's id
+    lead_id: Mapped[str | None] = mapped_column(String(200))  # the producer's id
+    reply: Mapped[str] = mapped_column(Text)
+    quick_replies: Mapped[list[Any]] = mapped_column(default=list)
+    # pending_review → approved | edited | rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending_review")
+    config_id: Mapped[str | None] = mapped_column(String(26))
+    config_version: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str | None] = mapped_column(String(200))
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    memory_refs: Mapped[list[Any]] = mapped_column(default=list)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str | None] = mapped_column(String(1000))
+    in_reply_to: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmCall(Base):
+    """One row per model call attempt: what it cost and how it ended."""
+
+    __tablename__ = "llm_calls"
+    __table_args__ = (Index("ix_llm_calls_client_created", "client_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    inbound_message_id: Mapped[str | None] = mapped_column(String(26))
+    config_id: Mapped[str | None] = mapped_column(String(26))
+    model: Mapped[str] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RejectedEvent(Base):
+    """An inbound entry that could not be drafted because of what it is, kept whole."""
+
+    __tablename__ = "rejected_events"
+    __table_args__ = (UniqueConstraint("stream", "entry_id", name="uq_rejected_events_entry"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    stream: Mapped[str] = mapped_column(String(200))
+    entry_id: Mapped[str] = mapped_column(String(64))
+    # As claimed by the payload, unverified: may name no client, or one that does not exist.
+    claimed_client_id: Mapped[str | None] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    raw_payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Outbox(Base):
+    """Drafts waiting to be (or already) published to the outbound stream."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("draft_id", name="uq_outbox_draft"),
+        Index(
+            "ix_outbox_unpublished",
+            "created_at",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]

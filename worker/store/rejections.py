@@ -1,0 +1,49 @@
+"""Inbound entries kept aside, whole, with the reason they could not be drafted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from worker.store.models import RejectedEvent, new_id
+from worker.store.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class Rejection:
+    stream: str
+    entry_id: str
+    raw_payload: bytes
+    reason: str
+    claimed_client_id: str | None = None
+    event_id: str | None = None
+
+
+def keep_aside(session: Session, rejections: list[Rejection]) -> None:
+    if not rejections:
+        return
+    rows = [
+        {
+            "id": new_id(),
+            "stream": r.stream,
+            "entry_id": r.entry_id,
+            "raw_payload": r.raw_payload,
+            "reason": r.reason[:4000],
+            "claimed_client_id": (r.claimed_client_id or None) and r.claimed_client_id[:200],
+            "event_id": (r.event_id or None) and r.event_id[:200],
+        }
+        for r in rejections
+    ]
+    # Re-reading an entry after a crash must not keep it aside twice.
+    session.execute(insert_for(session, RejectedEvent).values(rows).on_conflict_do_nothing())
+
+
+def list_rejected(session: Session, client_id: str | None, limit: int = 50) -> list[RejectedEvent]:
+    """Kept-aside events claimed by `client_id`; None lists those that named no valid client."""
+    stmt = select(RejectedEvent).order_by(RejectedEvent.created_at.desc()).limit(limit)
+    stmt = stmt.where(RejectedEvent.claimed_client_id == client_id) if client_id else stmt.where(
+        RejectedEvent.claimed_client_id.is_(None)
+    )
+    return list(session.scalars(stmt))
