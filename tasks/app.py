@@ -53,6 +53,12 @@ def runtime() -> Runtime:
     return _runtime
 
 
+def use_runtime(rt: Runtime) -> None:
+    """Run tasks on a runtime built elsewhere (the demo's embedded one)."""
+    global _runtime
+    _runtime = rt
+
+
 @signals.worker_init.connect
 def _warm_imports(**_: object) -> None:
     # litellm takes seconds to import; pay that at start-up, not inside the first drafts.

@@ -137,7 +137,7 @@ class RunningServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        runner = web.AppRunner(self.fake.app(), access_log=None)
+        runner = self._runner = web.AppRunner(self.fake.app(), access_log=None)
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", self._port, backlog=2048)
         self._loop.run_until_complete(site.start())
@@ -152,7 +152,9 @@ class RunningServer:
         return self
 
     def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 def main() -> None:

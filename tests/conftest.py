@@ -1,0 +1,96 @@
+"""Shared fixtures. Integration tests run on real Postgres and Redis: each test gets a fresh
+database cloned from a template migrated once, and its own stream names. Without the services
+they are skipped on a laptop but fail under CI (CI=true), where skipping would hide breakage."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEMPLATE_DB = f"agent_runtime_tpl_{os.getpid()}"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} is not reachable ({exc})"
+    if os.environ.get("CI"):
+        pytest.fail(message + " — CI must provide it")
+    pytest.skip(message)
+
+
+def _sa_url(dbname: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    try:
+        conn = _admin()
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    from worker.settings import Settings
+    from worker.store.migrate import upgrade
+
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    upgrade(Settings(database_url=_sa_url(TEMPLATE_DB)))
+    yield TEMPLATE_DB
+    with _admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(pg_template: str) -> Iterator[str]:
+    name = f"agent_runtime_t_{uuid.uuid4().hex[:12]}"
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _sa_url(name)
+    with _admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", exc)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def stream_names(redis_client: redis.Redis) -> Iterator[dict[str, str]]:
+    """Stream names of this test alone, deleted afterwards."""
+    prefix = f"test:{uuid.uuid4().hex[:10]}"
+    names = {
+        "inbound_email_stream": f"{prefix}:inbound:email",
+        "inbound_chat_stream": f"{prefix}:inbound:chat",
+        "outbound_stream": f"{prefix}:outbound:drafts",
+    }
+    yield names
+    redis_client.delete(*names.values())
+
+
+@pytest.fixture(scope="session")
+def fake_llm():
+    from tests.support.fake_llm import FakeLLM, RunningServer
+
+    server = RunningServer(FakeLLM()).start()
+    yield server
+    server.stop()

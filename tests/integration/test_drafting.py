@@ -1,0 +1,202 @@
+"""The drafting stage end to end on real Postgres and Redis, with the model reached through
+litellm's real HTTP path against the local fake server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.conftest import outbound, push, set_config
+from worker.ingress.consumer import Ingress
+from worker.pipeline.draft import draft_message
+from worker.pipeline.publish import relay_outbox
+from worker.store.models import Draft, InboundMessage, LlmCall, Outbox
+
+CONTRACT_KEYS = {
+    "schemaVersion", "draftId", "eventId", "clientId", "channel", "conversationId", "leadId",
+    "reply", "quickReplies", "status", "configId", "configVersion", "model", "degraded",
+    "memoryRefs", "usage", "latencyMs", "createdAt",
+}
+
+
+def _ingest(rt, channel: str, payload: dict) -> str:  # noqa: ANN001
+    """Push one event through ingress; returns the stored message id."""
+    push(rt, channel, payload)
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    ingress.handle(ingress.read(block_ms=None))
+    client_id, message_id, _ = rt.dispatcher.handed[-1]
+    return message_id
+
+
+def _draft(rt, client_id: str, payload: dict, channel: str = "chat"):  # noqa: ANN001, ANN202
+    message_id = _ingest(rt, channel, {"clientId": client_id, **payload})
+    return draft_message(rt, client_id, message_id, attempt_id="test"), message_id
+
+
+def _script(fake_llm, model: str, responses: list[str]) -> None:  # noqa: ANN001
+    httpx.post(fake_llm.url.rsplit("/v1", 1)[0] + "/_script",
+               json={"model": model, "responses": responses}).raise_for_status()
+
+
+def test_draft_is_written_in_the_clients_voice_and_published(rt):
+    config_id = set_config(rt, "dealer-a", name="Ava of Alpha Cars", industry="automotive")
+    outcome, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Is the red one for sale?",
+                                         "leadId": "L1", "conversationId": "conv-1"})
+    assert outcome.status == "drafted"
+    [draft] = outbound(rt)
+    assert CONTRACT_KEYS <= draft.keys()
+    assert "subject" not in draft  # chat drafts carry no e-mail fields
+    assert draft["eventId"] == "e1" and draft["clientId"] == "dealer-a"
+    assert draft["leadId"] == "L1" and draft["conversationId"] == "conv-1"
+    assert "Ava of Alpha Cars" in draft["reply"]  # the fake model echoes the system prompt's name
+    assert "Is the red one for sale?" in draft["reply"]
+    assert len(draft["quickReplies"]) == 4  # the model offered five
+    assert draft["configId"] == config_id and draft["configVersion"] == 1
+    assert draft["model"] == "openai/primary" and draft["degraded"] is False
+    assert draft["usage"]["promptTokens"] > 0 and draft["usage"]["completionTokens"] > 0
+    assert draft["status"] == "pending_review"
+    with rt.sessions() as s:
+        assert s.scalar(select(Outbox.published_at)) is not None
+        call = s.scalar(select(LlmCall))
+        assert (call.client_id, call.model, call.attempt, call.error) == (
+            "dealer-a", "openai/primary", 1, None)
+
+
+def test_email_draft_has_reply_subject_without_stacking_and_in_reply_to(rt):
+    set_config(rt, "dealer-a")
+    _draft(rt, "dealer-a", {"eventId": "m1", "message": "Hello", "subject": "Re: Offer",
+                            "messageId": "<abc@x>"}, channel="email")
+    _draft(rt, "dealer-a", {"eventId": "m2", "message": "Hello", "subject": "Offer",
+                            "messageId": "<def@x>"}, channel="email")
+    subjects = [(d["subject"], d["inReplyTo"]) for d in outbound(rt)]
+    assert subjects == [("Re: Offer", "<abc@x>"), ("Re: Offer", "<def@x>")]
+
+
+def test_the_same_message_is_never_drafted_twice(rt):
+    set_config(rt, "dealer-a")
+    outcome, message_id = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    again = draft_message(rt, "dealer-a", message_id, attempt_id="redelivered")
+    assert (outcome.status, again.status) == ("drafted", "skipped")
+    assert len(outbound(rt)) == 1
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Draft)) == 1
+
+
+def test_rate_limits_are_retried_and_every_attempt_is_audited(make_runtime, fake_llm):
+    rt = make_runtime(llm_model="openai/flaky-a")
+    set_config(rt, "dealer-a")
+    _script(fake_llm, "flaky-a", ["429", "500", "ok"])
+    outcome, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    assert outcome.status == "drafted"
+    with rt.sessions() as s:
+        calls = s.scalars(select(LlmCall).order_by(LlmCall.attempt)).all()
+    assert [(c.attempt, c.error is None) for c in calls] == [(1, False), (2, False), (3, True)]
+    assert "429" in calls[0].error and "500" in calls[1].error
+
+
+def test_unparseable_output_and_timeouts_fall_back_to_the_next_model(make_runtime, fake_llm):
+    rt = make_runtime(llm_model="openai/garbage-a", llm_fallback_models="openai/timeout-b,openai/good",
+                      llm_timeout_seconds=0.5, llm_max_attempts=2)
+    set_config(rt, "dealer-a")
+    outcome, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    [draft] = outbound(rt)
+    assert outcome.status == "drafted" and draft["model"] == "openai/good"
+    with rt.sessions() as s:
+        tried = s.execute(select(LlmCall.model, LlmCall.error).order_by(LlmCall.created_at)).all()
+    assert [m for m, _ in tried] == ["openai/garbage-a"] * 2 + ["openai/timeout-b"] * 2 + ["openai/good"]
+    assert "not the requested JSON" in tried[0][1]
+    assert "Timeout" in tried[2][1]
+
+
+def test_provider_down_means_failed_for_now_not_drafted(make_runtime):
+    rt = make_runtime(llm_model="openai/ratelimit-all")
+    set_config(rt, "dealer-a")
+    outcome, message_id = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    assert outcome.status == "failed"
+    assert outbound(rt) == []
+    with rt.sessions() as s:
+        message = s.get(InboundMessage, message_id)
+        assert s.scalar(select(func.count()).select_from(Draft)) == 0
+    assert (message.status, message.failure_kind) == ("failed", "transient")
+    assert message.next_attempt_at is not None and "RateLimit" in message.last_error
+
+
+def test_model_refusing_for_good_yields_an_honest_degraded_draft(make_runtime):
+    rt = make_runtime(llm_model="openai/badrequest-a")
+    set_config(rt, "dealer-a", name="Ava")
+    outcome, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Price?", "leadName": "Bo"})
+    [draft] = outbound(rt)
+    assert outcome.status == "degraded"
+    assert draft["degraded"] is True and draft["model"] is None
+    assert "Bo" in draft["reply"] and "Ava" in draft["reply"]
+
+
+def test_no_model_configured_uses_the_offline_drafter(make_runtime):
+    rt = make_runtime(llm_model=None)
+    set_config(rt, "dealer-a", name="Ava")
+    outcome, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    [draft] = outbound(rt)
+    assert outcome.status == "degraded" and draft["degraded"] is True
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LlmCall)) == 0
+
+
+def test_allowed_per_message_override_is_used(rt):
+    set_config(rt, "dealer-a", allowedModels=["openai/premium"])
+    _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi", "model": "openai/premium"})
+    assert outbound(rt)[0]["model"] == "openai/premium"
+
+
+def test_recall_brings_the_leads_earlier_messages_and_never_another_tenants(rt):
+    set_config(rt, "dealer-a")
+    set_config(rt, "dealer-b")
+    _, first = _draft(rt, "dealer-a", {"eventId": "a1", "message": "I like the red one", "leadId": "L1"})
+    _draft(rt, "dealer-b", {"eventId": "b1", "message": "Secret of tenant B", "leadId": "L1"})
+    _draft(rt, "dealer-a", {"eventId": "a2", "message": "Still available?", "leadId": "L1"})
+    drafts = {d["eventId"]: d for d in outbound(rt)}
+    assert [r["id"] for r in drafts["a2"]["memoryRefs"]] == [first]
+    assert drafts["b1"]["memoryRefs"] == []  # same leadId, other tenant: nothing shared
+
+
+def test_a_new_config_version_is_used_and_stamped(rt):
+    set_config(rt, "dealer-a", name="Old Name")
+    _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    new_id = set_config(rt, "dealer-a", name="New Name")
+    _draft(rt, "dealer-a", {"eventId": "e2", "message": "Hi"})
+    first, second = outbound(rt)
+    assert "Old Name" in first["reply"] and first["configVersion"] == 1
+    assert "New Name" in second["reply"] and second["configVersion"] == 2
+    assert second["configId"] == new_id
+
+
+def test_client_without_config_gets_conservative_defaults(rt):
+    from worker.store import tenants
+
+    with rt.sessions.begin() as s:
+        tenants.register_client(s, "bare")
+    _draft(rt, "bare", {"eventId": "e1", "message": "Hi"})
+    [draft] = outbound(rt)
+    assert draft["configId"] is None and draft["configVersion"] == 0
+    assert draft["degraded"] is False
+
+
+def test_outbox_rows_left_unpublished_are_relayed_once(make_runtime):
+    rt = make_runtime(outbox_sweep_after_seconds=0)
+
+    class BrokenPublisher:
+        def publish(self, stream, payloads):  # noqa: ANN001
+            raise ConnectionError("redis went away")
+
+    working = rt.publisher
+    rt.publisher = BrokenPublisher()
+    set_config(rt, "dealer-a")
+    with pytest.raises(ConnectionError):
+        _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    assert outbound(rt) == []
+    rt.publisher = working
+    assert relay_outbox(rt) == 1
+    assert relay_outbox(rt) == 0
+    [draft] = outbound(rt)
+    assert draft["eventId"] == "e1"

@@ -1,0 +1,115 @@
+"""Ingress on real Redis streams and Postgres: store, then hand over, then acknowledge."""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import func, select
+
+from tests.integration.conftest import push, set_config
+from worker.ingress.consumer import Ingress
+from worker.store.models import InboundMessage, RejectedEvent
+
+
+def _drain(ingress: Ingress) -> None:
+    while entries := ingress.read(block_ms=None):
+        ingress.handle(entries)
+
+
+def _pending(rt, stream: str) -> int:  # noqa: ANN001
+    return rt.redis.xpending(stream, rt.settings.consumer_group)["pending"]
+
+
+def test_valid_events_are_stored_handed_over_and_acknowledged(rt):
+    set_config(rt, "dealer-a", name="Ava")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    push(rt, "chat", {"eventId": "c1", "clientId": "dealer-a", "message": "Hi", "leadId": "L1"})
+    push(rt, "email", {"eventId": "e1", "clientId": "dealer-a", "message": "Hello",
+                       "subject": "Question", "leadEmail": "x@example.com"})
+    _drain(ingress)
+
+    with rt.sessions() as s:
+        stored = s.scalars(select(InboundMessage).order_by(InboundMessage.event_id)).all()
+    assert [(m.event_id, m.channel, m.status) for m in stored] == [
+        ("c1", "chat", "received"), ("e1", "email", "received"),
+    ]
+    assert sorted(c for _, _, c in rt.dispatcher.handed) == ["chat", "email"]
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0
+    assert _pending(rt, rt.settings.inbound_email_stream) == 0
+
+
+def test_repeated_event_id_is_stored_once(rt):
+    set_config(rt, "dealer-a")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    event = {"eventId": "same", "clientId": "dealer-a", "message": "Hi"}
+    push(rt, "chat", event)
+    push(rt, "chat", event)
+    _drain(ingress)
+    push(rt, "chat", event)  # again, after the first was handled
+    _drain(ingress)
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 1
+
+
+def test_same_event_id_in_two_tenants_is_two_messages(rt):
+    set_config(rt, "dealer-a")
+    set_config(rt, "dealer-b")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    push(rt, "chat", {"eventId": "42", "clientId": "dealer-a", "message": "Hi"})
+    push(rt, "chat", {"eventId": "42", "clientId": "dealer-b", "message": "Hi"})
+    _drain(ingress)
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 2
+
+
+def test_bad_entries_are_kept_aside_with_reason_and_do_not_stop_the_rest(rt):
+    set_config(rt, "dealer-a", allowedModels=["openai/allowed"])
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    bad = {
+        b"not json": "not valid JSON",
+        orjson.dumps([1, 2]): "must be a JSON object",
+        orjson.dumps({"clientId": "dealer-a", "message": "no id"}): "eventId",
+        orjson.dumps({"eventId": "u1", "clientId": "nobody", "message": "Hi"}): "not registered",
+        orjson.dumps({"eventId": "m1", "clientId": "dealer-a", "message": "Hi",
+                      "model": "openai/expensive"}): "allowedModels",
+        orjson.dumps({"eventId": "n1", "clientId": "dealer-a", "message": "a\u0000b"}): "NUL",
+        b'{"eventId": "x", "clientId": "dealer-a", "message": "\xff\xfe"}': "UTF-8",
+    }
+    for raw in bad:
+        push(rt, "chat", raw)
+    rt.redis.xadd(rt.settings.inbound_chat_stream, {"body": "no payload field"})
+    push(rt, "chat", {"eventId": "good", "clientId": "dealer-a", "message": "Hi"})
+    _drain(ingress)
+
+    with rt.sessions() as s:
+        kept = {r.raw_payload: r.reason for r in s.scalars(select(RejectedEvent))}
+        good = s.scalars(select(InboundMessage.event_id)).all()
+    assert good == ["good"]
+    for raw, fragment in bad.items():
+        assert fragment in kept[raw], (raw, kept[raw])
+    assert any("no 'payload' field" in reason for reason in kept.values())
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0
+
+
+def test_entries_read_but_not_acknowledged_are_taken_over_after_a_crash(rt):
+    set_config(rt, "dealer-a")
+    crashed = Ingress(rt, name="crashed")
+    crashed.setup()
+    push(rt, "chat", {"eventId": "c1", "clientId": "dealer-a", "message": "Hi"})
+    assert len(crashed.read(block_ms=None)) == 1  # read, then "died" before storing
+
+    survivor = Ingress(rt, name="survivor")
+    import worker.ingress.consumer as consumer
+
+    original = consumer.CLAIM_IDLE_MS
+    consumer.CLAIM_IDLE_MS = 0
+    try:
+        survivor.handle(survivor.claim_abandoned())
+    finally:
+        consumer.CLAIM_IDLE_MS = original
+    with rt.sessions() as s:
+        assert s.scalars(select(InboundMessage.event_id)).all() == ["c1"]
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0
