@@ -509,7 +509,8 @@ def send_events(
     sent_at: dict[str, float],
     chunk: int = 250,
 ) -> tuple[float, float]:
-    """Append `count` events; records eventId -> send time. Returns (first, last) send time."""
+    """Append `count` events; records eventId -> send time (taken just before each pipeline
+    batch). Returns (first batch start, last batch appended)."""
     first = last = 0.0
     t0 = time.time()
     i = 0
@@ -531,7 +532,7 @@ def send_events(
             sent_at[event["eventId"]] = now
         pipe.execute()
         first = first or now
-        last = now
+        last = time.time()
         i = end
     return first, last
 

@@ -12,7 +12,9 @@ DEMO_HOME = Path.home() / ".agent-runtime"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str = Field(default=f"sqlite:///{DEMO_HOME / 'demo.sqlite3'}")
     redis_url: str = "redis://localhost:6379/0"
