@@ -46,6 +46,8 @@ class InboundEvent(BaseModel):
 
     @model_validator(mode="after")
     def _has_text(self) -> InboundEvent:
+        if not self.event_id.strip() or not self.client_id.strip():
+            raise ValueError("eventId and clientId must not be blank")
         if self.channel is Channel.CHAT:
             if not (self.message and self.message.strip()):
                 raise ValueError("chat events need a non-empty 'message'")

@@ -104,11 +104,6 @@ def test_deeply_nested_json_is_rejected():
     assert "not valid JSON" in reason
 
 
-@pytest.mark.xfail(
-    reason="bug: decode._has_nul recurses in Python (two frames per level), so nesting that "
-    "orjson accepts (<1024 levels) raises RecursionError instead of BadEvent",
-    strict=True,
-)
 @pytest.mark.parametrize("depth", [600, 1000])
 def test_deep_but_parseable_nesting_gives_bad_event_not_a_crash(depth):
     nested = b"[" * depth + b"]" * depth

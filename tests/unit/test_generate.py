@@ -216,7 +216,7 @@ def test_retries_are_fast_with_a_small_policy():
     started = time.perf_counter()
     with pytest.raises(AllModelsUnavailable):
         generate(client, ["m/a", "m/b"], MESSAGES, FAST)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 1.0  # the default policy would sleep seconds
 
 
 # --- the reply's shape ------------------------------------------------------------------------

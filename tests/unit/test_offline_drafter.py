@@ -43,11 +43,6 @@ def test_generic_greeting_without_a_name():
     assert reply.startswith("Hello,")
 
 
-@pytest.mark.xfail(
-    reason="bug: offline_drafter.holding_reply treats a whitespace-only lead_name as known "
-    "and greets 'Hi    ,'",
-    strict=True,
-)
 def test_blank_lead_name_gets_the_generic_greeting():
     reply = holding_reply(CONFIG, lead(lead_name="   "), []).reply
     assert reply.startswith("Hello,")

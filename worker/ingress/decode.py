@@ -50,13 +50,19 @@ def claimed_ids(fields: dict[bytes, bytes]) -> tuple[str | None, str | None]:
     )
 
 
-def _has_nul(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v, depth + 1) for v in value)
+def _has_nul(value: Any) -> bool:
+    # An explicit stack: JSON nested as deep as orjson allows must not overflow Python's.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

@@ -11,10 +11,11 @@ def holding_reply(
     config: AgentConfigFields, message: LeadMessage, recalled: list[Recalled]
 ) -> ModelReply:
     """Acknowledge the message and promise only what is true: a person will follow up."""
-    greeting = f"Hi {message.lead_name}," if message.lead_name else "Hello,"
-    about = f" about {message.topic}" if message.topic else ""
-    if message.subject and not message.topic:
-        about = f" about \"{message.subject}\""
+    name = (message.lead_name or "").strip()
+    topic = (message.topic or "").strip()
+    subject = (message.subject or "").strip()
+    greeting = f"Hi {name}," if name else "Hello,"
+    about = f" about {topic}" if topic else (f' about "{subject}"' if subject else "")
     history = (
         " We also have your earlier messages, so you won't need to repeat yourself."
         if recalled

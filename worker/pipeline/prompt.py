@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from schema.agent_config import AgentConfigFields
@@ -64,21 +65,31 @@ def _context_block(recalled: list[Recalled]) -> str:
     return "<context>\nEarlier from this lead, newest first:\n" + "\n".join(lines) + "\n</context>"
 
 
+# Anything that looks like one of our delimiters, in any case or spacing.
+_DELIMITER = re.compile(r"<\s*(/?)\s*(lead_message|context)\s*>", re.IGNORECASE)
+
+
 def _escape(text: str) -> str:
-    # A lead cannot close our delimiters and write outside them.
-    return text.replace("</lead_message>", "</ lead_message>").replace("</context>", "</ context>")
+    """A lead cannot open or close our delimiters and so write outside them."""
+    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}{m.group(2)}›", text)
+
+
+def _one_line(text: str) -> str:
+    """Header values (subject, topic, name) come from the lead too: one line, escaped."""
+    return _escape(" ".join(text.split()))
 
 
 def build_messages(
     config: AgentConfigFields, recalled: list[Recalled], message: LeadMessage
 ) -> list[dict[str, str]]:
     header = [f"Channel: {message.channel}"]
-    if message.lead_name:
-        header.append(f"Lead name: {message.lead_name}")
-    if message.subject:
-        header.append(f"Subject: {message.subject}")
-    if message.topic:
-        header.append(f"Topic: {message.topic}")
+    for label, value in (
+        ("Lead name", message.lead_name),
+        ("Subject", message.subject),
+        ("Topic", message.topic),
+    ):
+        if value and value.strip():
+            header.append(f"{label}: {_one_line(value)}")
     recalled_safe = [
         Recalled(r.id, r.kind, _escape(r.text), r.score, r.when) for r in recalled
     ]
