@@ -97,6 +97,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="extra environment for the runtime processes (repeatable)")
     p.add_argument("--log-dir", default=None, help="keep subprocess logs here (default: temp dir)")
     p.add_argument("--json", dest="json_path", default=None, help="also write results as JSON")
+    p.add_argument("--profile-dir", default=None,
+                   help="if py-spy is installed: record worker(s) and ingress here (GIL samples, "
+                        "raw collapsed stacks) during the measured phase")
+    p.add_argument("--profile-seconds", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
     return p.parse_args(argv)
 
@@ -172,6 +176,7 @@ class Child:
     name: str
     proc: subprocess.Popen
     log_path: Path
+    optional: bool = False  # may exit on its own (e.g. a profiler)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -206,7 +211,7 @@ class Processes:
 
     def check_alive(self) -> None:
         for child in self.children:
-            if not child.alive():
+            if not child.optional and not child.alive():
                 raise RuntimeError(
                     f"{child.name} exited with {child.proc.returncode}; log tail:\n"
                     f"{child.log_tail()}"
@@ -645,6 +650,22 @@ class Result:
     config: dict[str, object]
 
 
+def start_profilers(args: argparse.Namespace, procs: Processes, targets: list[Child]) -> None:
+    """py-spy on each target: only the thread holding the GIL is sampled, i.e. Python CPU time."""
+    py_spy = VENV_BIN / "py-spy"
+    if not py_spy.exists():
+        print("[bench] --profile-dir given but py-spy is not installed; not profiling")
+        return
+    out = Path(args.profile_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        procs.start(f"py-spy-{target.name}", [
+            str(py_spy), "record", "--pid", str(target.proc.pid), "--gil", "--nonblocking",
+            "--rate", "50", "--duration", str(int(args.profile_seconds)), "--format", "raw",
+            "--output", str(out / f"{target.name}.raw"),
+        ]).optional = True
+
+
 def summarize(
     args: argparse.Namespace,
     sent_at: dict[str, float],
@@ -777,6 +798,8 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
         reader.done.clear()
         sampler.mark()
         llm_before = sum(llm_stats(llm_port).values())
+        if args.profile_dir:
+            start_profilers(args, procs, [*workers, ingress])
         print(f"[bench] sending {args.events} events "
               f"({'as fast as possible' if not args.rate else f'{args.rate}/s'}) ...")
         first, last = send_events(r, factory, "ev", args.events, args.rate, sent_at)

@@ -113,3 +113,31 @@ def test_entries_read_but_not_acknowledged_are_taken_over_after_a_crash(rt):
     with rt.sessions() as s:
         assert s.scalars(select(InboundMessage.event_id)).all() == ["c1"]
     assert _pending(rt, rt.settings.inbound_chat_stream) == 0
+
+
+def test_an_entry_that_keeps_failing_is_set_aside_and_the_rest_go_on(rt, monkeypatch):
+    set_config(rt, "dealer-a")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    push(rt, "chat", {"eventId": "poison", "clientId": "dealer-a", "message": "boom"})
+    push(rt, "chat", {"eventId": "good", "clientId": "dealer-a", "message": "fine"})
+
+    import worker.ingress.consumer as consumer
+
+    real = consumer.to_new_message
+
+    def explode_on_poison(event, secret):  # noqa: ANN001 - a bug that only this event triggers
+        if event.event_id == "poison":
+            raise RuntimeError("unexpected bug")
+        return real(event, secret)
+
+    monkeypatch.setattr(consumer, "to_new_message", explode_on_poison)
+    ingress.read(block_ms=None)  # first delivery: the batch fails
+    for _ in range(consumer.MAX_DELIVERIES):
+        ingress._recover("RuntimeError: unexpected bug")
+
+    with rt.sessions() as s:
+        assert s.scalars(select(InboundMessage.event_id)).all() == ["good"]
+        [kept] = s.scalars(select(RejectedEvent)).all()
+    assert kept.event_id == "poison" and "processing failed" in kept.reason
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0

@@ -137,7 +137,10 @@ class RunningServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        runner = self._runner = web.AppRunner(self.fake.app(), access_log=None)
+        # In-flight "timeout" requests sleep for an hour: do not wait for them at shutdown.
+        runner = self._runner = web.AppRunner(
+            self.fake.app(), access_log=None, shutdown_timeout=0.5
+        )
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", self._port, backlog=2048)
         self._loop.run_until_complete(site.start())
@@ -152,7 +155,11 @@ class RunningServer:
         return self
 
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+        try:
+            cleanup.result(5)
+        except Exception:  # noqa: BLE001 - the thread is a daemon; it goes with the process
+            pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 

@@ -30,6 +30,8 @@ from worker.store.rejections import Rejection
 # An entry delivered to a consumer that died is taken over after this long.
 CLAIM_IDLE_MS = 60_000
 CLAIM_EVERY_SECONDS = 15.0
+# An entry whose batch failed this many times is kept aside, so it cannot block the stream.
+MAX_DELIVERIES = 5
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,30 @@ class Ingress:
             pipe.xack(stream, self.group, *ids)
         pipe.execute()
 
+    def set_aside_poison(self, reason: str) -> int:
+        """Keep aside this consumer's pending entries delivered MAX_DELIVERIES times or more."""
+        poisoned = []
+        for stream, channel in self.channels.items():
+            pending = self.rt.redis.xpending_range(
+                stream, self.group, min="-", max="+",
+                count=self.rt.settings.ingress_batch_size, consumername=self.name,
+            )
+            for item in pending:
+                if item["times_delivered"] < MAX_DELIVERIES:
+                    continue
+                entry_id = item["message_id"].decode()
+                found = self.rt.redis.xrange(stream, entry_id, entry_id)
+                fields = found[0][1] if found else {b"payload": b""}
+                poisoned.append(Entry(stream, channel, entry_id, fields))
+        if not poisoned:
+            return 0
+        why = f"processing failed {MAX_DELIVERIES} times; last error: {reason}"
+        with self.rt.sessions.begin() as session:
+            rejections.keep_aside(session, [self._rejection(e, why) for e in poisoned])
+        self._ack(poisoned)
+        log.error("ingress.event.poison", count=len(poisoned), reason=why[:300])
+        return len(poisoned)
+
     def run(self, stop: threading.Event) -> None:
         """Until `stop` is set: first this consumer's own leftovers, then new entries."""
         self.setup()
@@ -191,11 +217,26 @@ class Ingress:
                         rejected=result.rejected,
                     )
             except Exception as exc:  # noqa: BLE001 - keep the loop alive; nothing was ACKed
-                log.error("ingress.batch.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.error("ingress.batch.failed", error=error)
                 stop.wait(1.0)
-                # Leftovers of the failed batch stay pending for us; re-read them first.
-                try:
-                    self.handle(self.read(start="0"))
-                except Exception:  # noqa: BLE001
-                    pass
+                self._recover(error)
         log.info("ingress.stopped", consumer=self.name)
+
+    def _recover(self, error: str) -> None:
+        """After a failed batch: its entries are still pending for us. Re-read them, one at a
+        time so one bad entry cannot hold the others back, and set aside repeat offenders."""
+        try:
+            self.set_aside_poison(error)
+            leftovers = self.read(start="0")
+        except Exception as exc:  # noqa: BLE001 - Redis or Postgres still down: next loop
+            log.error("ingress.recover.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            return
+        for entry in leftovers:
+            try:
+                self.handle([entry])
+            except Exception as exc:  # noqa: BLE001 - stays pending; counted towards the bound
+                log.error(
+                    "ingress.recover.failed", entry_id=entry.entry_id,
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                )
