@@ -200,3 +200,33 @@ def test_outbox_rows_left_unpublished_are_relayed_once(make_runtime):
     assert relay_outbox(rt) == 0
     [draft] = outbound(rt)
     assert draft["eventId"] == "e1"
+
+
+def test_failures_past_the_budget_wait_for_an_operator_then_draft(make_runtime, fake_llm):
+    from typer.testing import CliRunner
+
+    from worker.cli.main import app
+    from worker.pipeline.reprocess import reprocess_due
+
+    rt = make_runtime(llm_model="openai/flaky-budget", max_draft_attempts=1)
+    set_config(rt, "dealer-a")
+    _script(fake_llm, "flaky-budget", ["429", "429", "429"])
+    outcome, message_id = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    assert outcome.status == "failed"
+    with rt.sessions() as s:
+        assert s.get(InboundMessage, message_id).failure_kind == "permanent"
+    assert reprocess_due(rt) == 0  # permanent: beat leaves it alone
+
+    runner = CliRunner()
+    env = {"DATABASE_URL": rt.settings.database_url, "COLUMNS": "200"}
+    listed = runner.invoke(app, ["failed", "list", "dealer-a"], env=env)
+    assert message_id in listed.output and "gave up after 1" in listed.output
+    assert runner.invoke(app, ["failed", "list", "dealer-b"], env=env).output.count("e1") == 0
+    retried = runner.invoke(app, ["failed", "retry", "dealer-a", message_id], env=env)
+    assert retried.exit_code == 0, retried.output
+
+    rt.dispatcher.handed.clear()
+    assert reprocess_due(rt) == 1
+    assert rt.dispatcher.handed == [("dealer-a", message_id, "chat")]
+    assert draft_message(rt, "dealer-a", message_id, attempt_id="operator").status == "drafted"
+    assert [d["eventId"] for d in outbound(rt)] == ["e1"]

@@ -256,3 +256,35 @@ def due_for_retry(
         .limit(limit)
     )
     return [tuple(r) for r in rows]
+
+
+def list_failed(
+    session: Session, client_id: str, kind: str | None, limit: int
+) -> list[InboundMessage]:
+    stmt = select(InboundMessage).where(
+        InboundMessage.client_id == client_id, InboundMessage.status == "failed"
+    )
+    if kind:
+        stmt = stmt.where(InboundMessage.failure_kind == kind)
+    return list(session.scalars(stmt.order_by(InboundMessage.updated_at.desc()).limit(limit)))
+
+
+def requeue_failed(session: Session, client_id: str, message_id: str | None) -> int:
+    """An operator's retry: failed → received with a fresh attempt budget; beat picks it up."""
+    stmt = update(InboundMessage).where(
+        InboundMessage.client_id == client_id, InboundMessage.status == "failed"
+    )
+    if message_id:
+        stmt = stmt.where(InboundMessage.id == message_id)
+    now = utcnow()
+    result = session.execute(
+        stmt.values(
+            status="failed",
+            failure_kind="transient",
+            attempts=0,
+            next_attempt_at=now,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
