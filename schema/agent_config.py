@@ -45,6 +45,11 @@ class AgentConfigFields(BaseModel):
     # Extension to the contract's list: tried in order when the main model fails.
     fallback_models: tuple[str, ...] = Field(default=(), alias="fallbackModels", max_length=10)
 
+    # Extensions: this client's limits; None takes the deployment's default (settings).
+    rate_limit_per_minute: int | None = Field(default=None, alias="rateLimitPerMinute", ge=0)
+    daily_token_budget: int | None = Field(default=None, alias="dailyTokenBudget", ge=0)
+    daily_cost_budget_usd: float | None = Field(default=None, alias="dailyCostBudgetUsd", ge=0)
+
     @field_validator("dos_list", "donts_list", "allowed_models", "fallback_models")
     @classmethod
     def _no_blank_items(cls, items: tuple[str, ...]) -> tuple[str, ...]:

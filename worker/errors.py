@@ -32,9 +32,17 @@ class ModelOutputInvalid(TransientError):
     """The model answered, but not with the JSON we asked for."""
 
 
+class CircuitOpen(TransientError):
+    """The model's circuit breaker is open: it is skipped until the provider recovers."""
+
+
 class AllModelsUnavailable(TransientError):
-    """Every model in the chain failed with a transient error."""
+    """The models in the chain failed with transient errors; try again later."""
 
 
 class AllModelsRefused(PermanentError):
-    """Every model in the chain refused the request for good."""
+    """No model will draft this now: each refused it or is switched off by its breaker."""
+
+
+class Deferred(TransientError):
+    """The client is over its rate limit or daily budget; the message waits."""

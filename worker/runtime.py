@@ -8,6 +8,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from worker.adapters.client_limits import ClientLimits
 from worker.pipeline.config_resolver import ConfigResolver
 from worker.pipeline.generate import RetryPolicy
 from worker.ports import Dispatcher, ModelClient, Publisher
@@ -25,6 +26,7 @@ class Runtime:
     publisher: Publisher
     dispatcher: Dispatcher
     retry_policy: RetryPolicy
+    limits: ClientLimits
 
     def close(self) -> None:
         self.engine.dispose()
@@ -36,8 +38,10 @@ def build_runtime(
     dispatcher: Dispatcher,
     redis_client: redis.Redis | None = None,
     model_client: ModelClient | None = None,
+    limits_storage_uri: str | None = None,
 ) -> Runtime:
     """Wire the real adapters. Tests and the demo pass their own where they must."""
+    from worker.adapters.breaker import BreakerModelClient
     from worker.adapters.llm_litellm import LiteLLMClient
     from worker.adapters.streams import RedisStreamPublisher
     from worker.store.db import make_engine, make_session_factory
@@ -46,11 +50,17 @@ def build_runtime(
     sessions = make_session_factory(engine)
     client = redis_client or redis.Redis.from_url(settings.redis_url)
     if model_client is None:
-        model_client = LiteLLMClient(
-            api_base=settings.llm_api_base,
-            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
-            timeout_seconds=settings.llm_timeout_seconds,
-            max_tokens=settings.llm_max_tokens,
+        model_client = BreakerModelClient(
+            LiteLLMClient(
+                api_base=settings.llm_api_base,
+                api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                timeout_seconds=settings.llm_timeout_seconds,
+                max_tokens=settings.llm_max_tokens,
+            ),
+            client,
+            namespace=f"{settings.redis_namespace}:breaker",
+            fail_max=settings.breaker_fail_max,
+            reset_timeout=settings.breaker_reset_seconds,
         )
     return Runtime(
         settings=settings,
@@ -67,5 +77,8 @@ def build_runtime(
             max_attempts=settings.llm_max_attempts,
             base_seconds=settings.llm_retry_base_seconds,
             max_seconds=settings.llm_retry_max_seconds,
+        ),
+        limits=ClientLimits(
+            client, limits_storage_uri or settings.redis_url, settings.redis_namespace
         ),
     )

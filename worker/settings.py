@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     max_draft_attempts: int = 5
     outbox_sweep_after_seconds: float = 10.0
 
+    # Prefix of this deployment's own Redis keys (rate limits, budgets, circuit breakers).
+    redis_namespace: str = "agent-runtime"
+    breaker_fail_max: int = 20  # failures in a row that switch a model off
+    breaker_reset_seconds: float = 30.0
+    # Defaults for clients whose config sets none; 0 means no limit.
+    client_rate_limit_per_minute: int = 0
+    client_daily_token_budget: int = 0
+    client_daily_cost_budget_usd: float = 0.0
+
     db_pool_size: int = 20
     db_max_overflow: int = 20
     log_level: str = "INFO"

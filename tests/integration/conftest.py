@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -28,9 +29,11 @@ class RecordingDispatcher:
 @pytest.fixture
 def make_runtime(database_url, redis_client, stream_names, fake_llm):  # noqa: ANN001
     built: list[Runtime] = []
+    namespace = f"test:{uuid.uuid4().hex[:10]}"  # this test's breakers, limits and budgets
 
     def _make(**overrides: object) -> Runtime:
         values = {
+            "redis_namespace": namespace,
             "database_url": database_url,
             "redis_url": REDIS_URL,
             "llm_model": "openai/primary",
@@ -50,6 +53,8 @@ def make_runtime(database_url, redis_client, stream_names, fake_llm):  # noqa: A
     yield _make
     for rt in built:
         rt.close()
+    for key in redis_client.scan_iter(match=f"*{namespace}*", count=1000):
+        redis_client.delete(key)
 
 
 @pytest.fixture

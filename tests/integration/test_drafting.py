@@ -230,3 +230,43 @@ def test_failures_past_the_budget_wait_for_an_operator_then_draft(make_runtime, 
     assert rt.dispatcher.handed == [("dealer-a", message_id, "chat")]
     assert draft_message(rt, "dealer-a", message_id, attempt_id="operator").status == "drafted"
     assert [d["eventId"] for d in outbound(rt)] == ["e1"]
+
+
+def test_over_the_rate_limit_a_message_waits_and_is_drafted_later(rt):
+    set_config(rt, "dealer-a", rateLimitPerMinute=2)
+    outcomes = [_draft(rt, "dealer-a", {"eventId": f"e{i}", "message": "Hi"}) for i in range(3)]
+    assert [o.status for o, _ in outcomes] == ["drafted", "drafted", "deferred"]
+    _, waiting_id = outcomes[2]
+    with rt.sessions() as s:
+        waiting = s.get(InboundMessage, waiting_id)
+    assert (waiting.status, waiting.failure_kind, waiting.attempts) == ("failed", "deferred", 0)
+    assert "rate limit of 2" in waiting.last_error
+    assert waiting.next_attempt_at is not None  # beat hands it back when the window opens
+    # Another tenant is not held back by this one's limit.
+    set_config(rt, "dealer-b", rateLimitPerMinute=2)
+    assert _draft(rt, "dealer-b", {"eventId": "b1", "message": "Hi"})[0].status == "drafted"
+
+
+def test_daily_token_budget_defers_once_spent(rt):
+    set_config(rt, "dealer-a", dailyTokenBudget=1)
+    first, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    second, _ = _draft(rt, "dealer-a", {"eventId": "e2", "message": "Hi"})
+    assert (first.status, second.status) == ("drafted", "deferred")
+    assert "daily token budget" in second.reason
+
+
+def test_a_provider_that_is_down_is_switched_off_and_the_offline_drafter_takes_over(make_runtime,
+                                                                                      fake_llm):
+    rt = make_runtime(llm_model="openai/error500-down", breaker_fail_max=3, llm_max_attempts=3)
+    set_config(rt, "dealer-a")
+    first, _ = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
+    assert first.status == "failed"  # three 500s in a row: retry later, and the breaker opens
+    calls_so_far = _stats(fake_llm).get("error500-down", 0)
+    second, _ = _draft(rt, "dealer-a", {"eventId": "e2", "message": "Hi"})
+    assert second.status == "degraded"  # provider skipped at once, holding reply instead
+    assert _stats(fake_llm).get("error500-down", 0) == calls_so_far  # not hammered
+    assert outbound(rt)[-1]["degraded"] is True
+
+
+def _stats(fake_llm) -> dict:  # noqa: ANN001
+    return httpx.get(fake_llm.url.rsplit("/v1", 1)[0] + "/_stats").json()

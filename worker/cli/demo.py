@@ -44,7 +44,10 @@ def run_demo(events_path: Path | None) -> None:
     upgrade(settings)
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-    rt = build_runtime(settings, CeleryDispatcher(), redis_client=fakeredis.FakeRedis())
+    rt = build_runtime(
+        settings, CeleryDispatcher(), redis_client=fakeredis.FakeRedis(),
+        limits_storage_uri="memory://",
+    )
     use_runtime(rt)
 
     clients = _bundled("clients.json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from schema.agent_config import ResolvedConfig
 from schema.drafts import MemoryRef, ModelReply, OutboundDraft, Usage
@@ -17,7 +17,9 @@ from worker.pipeline.offline_drafter import holding_reply
 from worker.pipeline.prompt import LeadMessage, Recalled, build_messages
 from worker.pipeline.publish import publish_drafts
 from worker.pipeline.recall import recall_for
+from worker.adapters.client_limits import LimitPolicy
 from worker.runtime import Runtime
+from worker.settings import Settings
 from worker.store import drafts, messages
 from worker.store.drafts import CallAudit, DraftRecord
 from worker.store.models import InboundMessage, new_id, utcnow
@@ -25,7 +27,7 @@ from worker.store.models import InboundMessage, new_id, utcnow
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # drafted | degraded | skipped | failed
+    status: str  # drafted | degraded | skipped | failed | deferred
     draft_id: str | None = None
     reason: str | None = None
 
@@ -65,6 +67,9 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
     model_used: str | None = None
     usage = Usage()
     if chain:
+        deferral = rt.limits.defer_until(client_id, limit_policy(config, rt.settings))
+        if deferral is not None:
+            return _defer(rt, message, *deferral)
         try:
             generated = generate(
                 rt.model_client,
@@ -77,6 +82,9 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
                 promptTokens=generated.prompt_tokens,
                 completionTokens=generated.completion_tokens,
                 costUsd=generated.cost_usd,
+            )
+            rt.limits.record_usage(
+                client_id, usage.prompt_tokens + usage.completion_tokens, usage.cost_usd
             )
         except AllModelsUnavailable as exc:
             return _fail(rt, message, exc, exc.calls)  # type: ignore[attr-defined]
@@ -169,6 +177,27 @@ def _record(
         "created_at": created_at,
     }
     return DraftRecord(draft=columns, outbox_payload=outbound.to_payload(), calls=calls)
+
+
+def limit_policy(config: ResolvedConfig, settings: Settings) -> LimitPolicy:
+    fields = config.fields
+    return LimitPolicy(
+        per_minute=_first(fields.rate_limit_per_minute, settings.client_rate_limit_per_minute),
+        daily_tokens=_first(fields.daily_token_budget, settings.client_daily_token_budget),
+        daily_cost_usd=_first(fields.daily_cost_budget_usd, settings.client_daily_cost_budget_usd),
+    )
+
+
+def _first(value, default):  # noqa: ANN001, ANN202
+    return default if value is None else value
+
+
+def _defer(rt: Runtime, message: InboundMessage, until: datetime, why: str) -> Outcome:
+    with rt.sessions.begin() as session:
+        messages.defer(session, message.client_id, message.id, until, why)
+    log.info("draft.deferred", client_id=message.client_id, event_id=message.event_id,
+             until=until.isoformat(), reason=why)
+    return Outcome("deferred", reason=why)
 
 
 def _reply_subject(subject: str | None) -> str | None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import orjson
 from pydantic import ValidationError
 from tenacity import (
-    RetryError,
     Retrying,
     retry_if_exception_type,
+    retry_if_not_exception_type,
     stop_after_attempt,
     stop_after_delay,
     wait_random_exponential,
@@ -20,6 +20,7 @@ from schema.drafts import ModelReply
 from worker.errors import (
     AllModelsRefused,
     AllModelsUnavailable,
+    CircuitOpen,
     ModelOutputInvalid,
     PermanentError,
     TransientError,
@@ -68,7 +69,9 @@ def _one_model(
     calls: list[CallAudit],
 ) -> Generated:
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
+        # An open circuit will not close within our backoff: go straight to the next model.
+        retry=retry_if_exception_type(TransientError)
+        & retry_if_not_exception_type(CircuitOpen),
         stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_seconds),
         wait=wait_random_exponential(multiplier=policy.base_seconds, max=policy.max_seconds),
         reraise=True,
@@ -110,8 +113,9 @@ def generate(
     messages: list[dict[str, str]],
     policy: RetryPolicy,
 ) -> Generated:
-    """First model that answers wins. Raises AllModelsUnavailable when any model failed only
-    transiently (worth trying again later), AllModelsRefused when every one refused for good."""
+    """First model that answers wins. Raises AllModelsUnavailable when some model failed only
+    transiently (worth trying again later); AllModelsRefused when every model refused for good
+    or is switched off by its circuit breaker (the offline drafter takes over)."""
     calls: list[CallAudit] = []
     transient_seen: list[str] = []
     permanent_seen: list[str] = []
@@ -120,12 +124,12 @@ def generate(
             generated = _one_model(client, model, messages, policy, calls)
             generated.calls = calls
             return generated
+        except CircuitOpen as exc:
+            permanent_seen.append(f"{model}: {exc}")
         except TransientError as exc:
             transient_seen.append(f"{model}: {exc}")
         except PermanentError as exc:
             permanent_seen.append(f"{model}: {exc}")
-        except RetryError as exc:  # pragma: no cover - reraise=True makes this unreachable
-            transient_seen.append(f"{model}: {exc}")
     if transient_seen:
         error = AllModelsUnavailable("; ".join(transient_seen + permanent_seen))
     else:

@@ -13,6 +13,11 @@ from worker.store.models import Conversation, InboundMessage, Lead, new_id, utcn
 from worker.store.upsert import insert_for
 
 
+# Failure kinds beat hands back to a worker when their time comes. "deferred": the client was
+# over its rate limit or budget; it waits without using up its attempts.
+_RETRYABLE = ("transient", "deferred")
+
+
 @dataclass(frozen=True)
 class NewMessage:
     """A validated inbound event, normalised for storage."""
@@ -149,7 +154,7 @@ def claim_message(
     now = utcnow()
     claimable = or_(
         InboundMessage.status == "received",
-        and_(InboundMessage.status == "failed", InboundMessage.failure_kind == "transient"),
+        and_(InboundMessage.status == "failed", InboundMessage.failure_kind.in_(_RETRYABLE)),
         and_(
             InboundMessage.status == "drafting",
             or_(InboundMessage.lease_until < now, InboundMessage.lease_owner == owner),
@@ -189,6 +194,24 @@ def record_failure(
             last_error=error[:4000],
             lease_until=None,
             next_attempt_at=next_attempt_at,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def defer(session: Session, client_id: str, message_id: str, until: datetime, why: str) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .where(InboundMessage.status == "drafting")
+        .values(
+            status="failed",
+            failure_kind="deferred",
+            attempts=InboundMessage.attempts - 1,  # waiting is not a failed attempt
+            last_error=why,
+            lease_until=None,
+            next_attempt_at=until,
             updated_at=utcnow(),
         ),
         execution_options={"synchronize_session": False},
@@ -245,7 +268,7 @@ def due_for_retry(
             or_(
                 and_(
                     InboundMessage.status == "failed",
-                    InboundMessage.failure_kind == "transient",
+                    InboundMessage.failure_kind.in_(_RETRYABLE),
                     InboundMessage.next_attempt_at <= now,
                 ),
                 and_(InboundMessage.status == "drafting", InboundMessage.lease_until < now),
