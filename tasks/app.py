@@ -30,8 +30,14 @@ app.conf.update(
         "outbox.relay": {"queue": "maintenance"},
     },
     beat_schedule={
-        "reprocess-failed-replies": {"task": "drafts.reprocess_failed", "schedule": 30.0},
-        "relay-outbox": {"task": "outbox.relay", "schedule": 5.0},
+        "reprocess-failed-replies": {
+            "task": "drafts.reprocess_failed",
+            "schedule": _settings.reprocess_every_seconds,
+        },
+        "relay-outbox": {
+            "task": "outbox.relay",
+            "schedule": _settings.outbox_relay_every_seconds,
+        },
     },
     worker_hijack_root_logger=False,
     timezone="UTC",

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     retry_failed_after_seconds: float = 60.0
     max_draft_attempts: int = 5
     outbox_sweep_after_seconds: float = 10.0
+    # Beat's schedule.
+    reprocess_every_seconds: float = 30.0
+    outbox_relay_every_seconds: float = 5.0
 
     # Prefix of this deployment's own Redis keys (rate limits, budgets, circuit breakers).
     redis_namespace: str = "agent-runtime"
