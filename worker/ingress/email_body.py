@@ -103,7 +103,7 @@ def _as_bytes(raw: str | bytes) -> bytes:
     if isinstance(raw, str):
         if len(raw) > MAX_RAW_BYTES:  # characters never outnumber their UTF-8 bytes
             raise _too_big(len(raw))
-        raw = raw.encode("utf-8", "surrogateescape" if raw.isascii() else "replace")
+        raw = raw.encode("utf-8", "replace")  # a lone surrogate becomes "?"
     elif not isinstance(raw, (bytes, bytearray, memoryview)):
         raise BadEvent(f"rawMime must be text or bytes, not {type(raw).__name__}")
     data = bytes(raw)
@@ -168,6 +168,7 @@ def _parse(data: bytes, *, from_text: bool) -> EmailParts:
     body.walk(msg)
     text = body.text()
     sender_name, sender_email = _sender(msg)
+    auto_reply_reason = _auto_reply_reason(msg, sender_email)
     return EmailParts(
         text=text,
         new_text=extract_new_text(text),
@@ -179,7 +180,8 @@ def _parse(data: bytes, *, from_text: bool) -> EmailParts:
         sender_name=sender_name,
         recipients=_recipients(msg),
         attachments=tuple(body.attachments),
-        **_auto_reply(msg, sender_email),
+        auto_reply=auto_reply_reason is not None,
+        auto_reply_reason=auto_reply_reason,
     )
 
 
@@ -263,9 +265,11 @@ def _decode(part: Message, from_text: bool) -> str:
     eight_bit = str(part.get("content-transfer-encoding", "")).lower() not in (
         "base64", "quoted-printable"
     )
-    tries = ["utf-8"] if from_text and eight_bit else []  # the producer's text was UTF-8 already
+    # 8-bit bytes that form valid UTF-8 are UTF-8 in practice, whatever a single-byte label says;
+    # in a text rawMime they were UTF-8 already (the producer decoded them to put them in JSON).
+    tries = ["utf-8"] if (from_text and eight_bit) or declared in _LATIN1_LABELS else []
     if declared in _LATIN1_LABELS:
-        tries += ["cp1252", "utf-8", "latin-1"] if declared == "ascii" else ["cp1252", "latin-1"]
+        tries += ["cp1252", "latin-1"]
     elif declared:
         tries.append(declared)
     for codec in [*tries, "utf-8", "cp1252"]:
@@ -374,13 +378,8 @@ def _recipients(msg: Message) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _auto_reply(msg: Message, sender_email: str | None) -> dict[str, object]:
-    """RFC 3834 and the common vendor headers; bounces by sender and report type."""
-    reason = _auto_reply_reason(msg, sender_email)
-    return {"auto_reply": reason is not None, "auto_reply_reason": reason}
-
-
 def _auto_reply_reason(msg: Message, sender_email: str | None) -> str | None:
+    """Why a machine sent this (RFC 3834, vendor headers, bounce sender or report), or None."""
     def first(name: str) -> str | None:
         values = _raw_values(msg, name)
         return " ".join(values[0][:200].split()) if values else None
