@@ -194,7 +194,10 @@ def _first(value, default):  # noqa: ANN001, ANN202
 
 def _defer(rt: Runtime, message: InboundMessage, until: datetime, why: str) -> Outcome:
     with rt.sessions.begin() as session:
-        messages.defer(session, message.client_id, message.id, until, why)
+        messages.record_failure(
+            session, message.client_id, message.id, kind="deferred", error=why,
+            next_attempt_at=until,
+        )
     log.info("draft.deferred", client_id=message.client_id, event_id=message.event_id,
              until=until.isoformat(), reason=why)
     return Outcome("deferred", reason=why)

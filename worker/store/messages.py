@@ -184,6 +184,9 @@ def record_failure(
     error: str,
     next_attempt_at: datetime | None,
 ) -> None:
+    """Release the lease with the reason there is no draft. kind: transient | permanent |
+    deferred (over a limit: waiting is not a failed attempt, so it gives the attempt back)."""
+    attempts = InboundMessage.attempts - 1 if kind == "deferred" else InboundMessage.attempts
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
@@ -191,27 +194,10 @@ def record_failure(
         .values(
             status="failed",
             failure_kind=kind,
+            attempts=attempts,
             last_error=error[:4000],
             lease_until=None,
             next_attempt_at=next_attempt_at,
-            updated_at=utcnow(),
-        ),
-        execution_options={"synchronize_session": False},
-    )
-
-
-def defer(session: Session, client_id: str, message_id: str, until: datetime, why: str) -> None:
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
-        .where(InboundMessage.status == "drafting")
-        .values(
-            status="failed",
-            failure_kind="deferred",
-            attempts=InboundMessage.attempts - 1,  # waiting is not a failed attempt
-            last_error=why,
-            lease_until=None,
-            next_attempt_at=until,
             updated_at=utcnow(),
         ),
         execution_options={"synchronize_session": False},
