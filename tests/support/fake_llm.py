@@ -9,7 +9,8 @@ never share state:
   slow-<ms>…        a valid draft after <ms> milliseconds
 
 `POST /_script {"model": m, "responses": ["429", "500", "timeout", "garbage", "ok", …]}` queues
-one-off behaviours for model m; `GET /_stats` counts requests per model.
+one-off behaviours for model m; `GET /_stats` counts requests per model; `GET /_last?model=m`
+returns the last request body for model m (what the prompt really was).
 Run alone: python -m tests.support.fake_llm --port 8099 --latency 0.5
 """
 
@@ -48,6 +49,7 @@ class FakeLLM:
         self.fail_rate = fail_rate
         self.scripts: dict[str, deque[str]] = defaultdict(deque)
         self.stats: Counter[str] = Counter()
+        self.last_request: dict[str, dict] = {}
         self._random = random.Random(seed)
 
     def app(self) -> web.Application:
@@ -56,6 +58,7 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self.completions)
         app.router.add_post("/_script", self.script)
         app.router.add_get("/_stats", self.get_stats)
+        app.router.add_get("/_last", self.get_last)
         app.router.add_get("/health", lambda _r: web.json_response({"ok": True}))
         return app
 
@@ -66,6 +69,9 @@ class FakeLLM:
 
     async def get_stats(self, _request: web.Request) -> web.Response:
         return web.json_response(dict(self.stats))
+
+    async def get_last(self, request: web.Request) -> web.Response:
+        return web.json_response(self.last_request.get(request.query["model"], {}))
 
     def _behaviour(self, model: str) -> str:
         if self.scripts[model]:
@@ -84,6 +90,7 @@ class FakeLLM:
         body = await request.json()
         model = body.get("model", "")
         self.stats[model] += 1
+        self.last_request[model] = body
         behaviour = self._behaviour(model)
         if behaviour in ("429", "500", "400"):
             status = int(behaviour)

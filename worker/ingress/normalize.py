@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from schema.agent_config import ResolvedConfig
-from schema.events import InboundEvent
+from schema.events import Channel, InboundEvent
 from worker.errors import BadEvent, DisallowedModel
-from worker.ingress.email_body import parse_raw_mime
+from worker.ingress.email_body import EmailParts, parse_raw_mime
+from worker.ingress.reply_text import extract_new_text
 from worker.leads import lead_key
 from worker.store.messages import NewMessage
 
@@ -19,27 +22,32 @@ def check_model_allowed(event: InboundEvent, config: ResolvedConfig) -> None:
 
 def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
     text = event.message or ""
+    email = event.channel is Channel.EMAIL
+    new_text = extract_new_text(text) if email else text
     subject, message_id, in_reply_to = event.subject, event.message_id, event.in_reply_to
     lead_email, lead_name = event.lead_email, event.lead_name
+    metadata = event.metadata
+    skip_reason = None
     if event.raw_mime is not None:
-        try:
-            parts = parse_raw_mime(event.raw_mime)
-        except Exception as exc:  # noqa: BLE001 - any parser failure is a fact about this e-mail
-            raise BadEvent(f"rawMime could not be parsed: {type(exc).__name__}: {exc}") from exc
-        text = parts.text or text
+        parts = parse_raw_mime(event.raw_mime)  # BadEvent with the reason, nothing else
+        if parts.auto_reply:  # recorded with the thread, never answered
+            skip_reason = f"automatic message, not drafted: {parts.auto_reply_reason}"
+        if parts.text:
+            text, new_text = parts.text, parts.new_text
         subject = parts.subject or subject
         message_id = parts.message_id or message_id
         in_reply_to = parts.in_reply_to or in_reply_to
         lead_email = lead_email or parts.sender_email
         lead_name = lead_name or parts.sender_name
-    if not text.strip():
+        metadata = {**event.metadata, "mime": _mime_facts(parts)}
+    if not text.strip() and skip_reason is None:
         raise BadEvent("the e-mail has no readable text")
     return NewMessage(
         client_id=event.client_id,
         event_id=event.event_id,
         channel=event.channel.value,
         body=text,
-        new_text=text,
+        new_text=new_text or text,  # all quoted: the whole text rather than nothing
         lead_key=lead_key(event.lead_id, lead_email, lead_secret),
         external_lead_id=event.lead_id,
         lead_name=lead_name,
@@ -49,6 +57,19 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
         in_reply_to=in_reply_to,
         topic=event.topic,
         model_override=event.model,
-        metadata=event.metadata,
+        metadata=metadata,
         received_at=event.received_at,
+        skip_reason=skip_reason,
     )
+
+
+def _mime_facts(parts: EmailParts) -> dict[str, Any]:
+    """Kept with the message until NewMessage has columns for them (tenant routing, threading)."""
+    return {
+        "references": list(parts.references),
+        "recipients": list(parts.recipients),
+        "attachments": [
+            {"filename": a.filename, "contentType": a.content_type, "size": a.size}
+            for a in parts.attachments
+        ],
+    }

@@ -38,6 +38,7 @@ class NewMessage:
     model_override: str | None = None
     metadata: dict[str, Any] | None = None
     received_at: datetime | None = None
+    skip_reason: str | None = None  # stored as "skipped": recorded, never drafted
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 model_override=msg.model_override,
                 metadata_=msg.metadata or {},
                 received_at=msg.received_at or utcnow(),
-                status="received",
+                status="skipped" if msg.skip_reason else "received",
+                last_error=msg.skip_reason,
                 attempts=0,
             )
             .on_conflict_do_nothing(index_elements=["client_id", "event_id"])
@@ -129,7 +131,9 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
         )
         new_row_id = session.scalar(stmt)
         if new_row_id is not None:
-            refs.append(StoredRef(msg.client_id, new_row_id, msg.channel, True))
+            refs.append(
+                StoredRef(msg.client_id, new_row_id, msg.channel, msg.skip_reason is None)
+            )
             continue
         existing = session.execute(
             select(InboundMessage.id, InboundMessage.status).where(

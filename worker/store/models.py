@@ -127,7 +127,8 @@ class InboundMessage(Base):
     model_override: Mapped[str | None] = mapped_column(String(200))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # received → drafting → drafted | failed (retryable or permanent, see failure_kind)
+    # received → drafting → drafted | failed (retryable or permanent, see failure_kind);
+    # skipped: recorded but never drafted (auto-replies, bounces), reason in last_error
     status: Mapped[str] = mapped_column(String(16), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]

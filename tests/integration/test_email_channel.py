@@ -1,0 +1,72 @@
+"""E-mail as the ingestion pipeline sends it: whole MIME in, only the lead's new words to the
+model, threaded reply out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from tests.integration.conftest import outbound, push, set_config
+from worker.ingress.consumer import Ingress
+from worker.pipeline.draft import draft_message
+from worker.store.models import Draft, InboundMessage
+
+EMAILS = Path(__file__).resolve().parents[1] / "data" / "emails"
+
+
+def _prompt_sent(fake_llm, model: str) -> str:  # noqa: ANN001
+    body = httpx.get(fake_llm.url.rsplit("/v1", 1)[0] + "/_last", params={"model": model}).json()
+    return next(m["content"] for m in body["messages"] if m["role"] == "user")
+
+
+def _ingest_and_draft(rt, event: dict) -> None:  # noqa: ANN001
+    push(rt, "email", event)
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    ingress.handle(ingress.read(block_ms=None))
+    for client_id, message_id, _ in rt.dispatcher.handed:
+        draft_message(rt, client_id, message_id, attempt_id="t")
+
+
+def test_a_gmail_reply_reaches_the_model_without_its_quoted_history(make_runtime, fake_llm):
+    rt = make_runtime(llm_model="openai/email-gmail")
+    set_config(rt, "autohaus")
+    raw = (EMAILS / "gmail_reply_alternative.eml").read_text()
+    _ingest_and_draft(rt, {"eventId": "m1", "clientId": "autohaus", "rawMime": raw})
+
+    prompt = _prompt_sent(fake_llm, "email-gmail")
+    assert "Is the blue Golf still available?" in prompt
+    assert "red Polo" not in prompt and "financing" not in prompt
+    assert "Subject: Re: Your enquiry about the Golf" in prompt
+    [draft] = outbound(rt)
+    assert draft["subject"] == "Re: Your enquiry about the Golf"  # not "Re: Re: …"
+    assert draft["inReplyTo"] == "<CAF+lena-2@mail.gmail.example>"
+    with rt.sessions() as s:
+        message = s.scalar(select(InboundMessage))
+    assert "red Polo" in message.body  # the full text is kept beside the new text
+    assert message.lead_name == "Lena Fischer"
+
+
+def test_a_plain_message_email_is_stripped_too(make_runtime, fake_llm):
+    rt = make_runtime(llm_model="openai/email-plain")
+    set_config(rt, "autohaus")
+    body = ("Can I bring my dog to the test drive?\n\nOn Tue, 4 Mar 2025, Sales <s@x.example> "
+            "wrote:\n> Our showroom opens at 9.\n> The convertible is sold.\n")
+    _ingest_and_draft(rt, {"eventId": "m1", "clientId": "autohaus", "message": body,
+                           "subject": "Re: Test drive"})
+    prompt = _prompt_sent(fake_llm, "email-plain")
+    assert "bring my dog" in prompt and "convertible" not in prompt
+
+
+def test_auto_replies_are_recorded_and_not_drafted(rt):
+    set_config(rt, "autohaus")
+    raw = (EMAILS / "auto_reply.eml").read_text()
+    _ingest_and_draft(rt, {"eventId": "ooo", "clientId": "autohaus", "rawMime": raw})
+    with rt.sessions() as s:
+        message = s.scalar(select(InboundMessage))
+        assert s.scalar(select(Draft)) is None
+    assert message.status == "skipped" and "automatic" in message.last_error
+    assert outbound(rt) == []
+    assert rt.dispatcher.handed == []
