@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,6 +18,16 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEMPLATE_DB = f"agent_runtime_tpl_{os.getpid()}"
+# The project's shared/ folder (datasets) sits beside the checkout; SHARED_DIR overrides.
+SHARED_DIR = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+
+
+def shared_dataset(name: str) -> Path:
+    """A folder of ../shared/datasets; skipped on a laptop without it, a failure under CI."""
+    path = SHARED_DIR / "datasets" / name
+    if not path.is_dir():
+        _unavailable(f"dataset {path}", FileNotFoundError(path))
+    return path
 
 
 def _unavailable(what: str, exc: Exception) -> None:

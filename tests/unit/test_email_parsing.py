@@ -19,10 +19,10 @@ from worker.ingress.email_body import (
     EmailParts,
     parse_raw_mime,
 )
+from tests.conftest import SHARED_DIR, shared_dataset
 from worker.ingress.reply_text import MAX_STRIP_CHARS, extract_new_text
 
 CORPUS = Path(__file__).parents[1] / "data" / "emails"
-REPLIES = Path(__file__).parents[3] / "shared" / "datasets" / "email-replies"
 
 
 def parse(name: str) -> EmailParts:
@@ -565,13 +565,13 @@ DATASET = {
 
 
 def test_every_dataset_file_has_expectations():
-    assert sorted(p.name for p in REPLIES.glob("*.txt")) == sorted(DATASET)
+    assert sorted(p.name for p in shared_dataset("email-replies").glob("*.txt")) == sorted(DATASET)
 
 
 @pytest.mark.parametrize("name", sorted(DATASET))
 def test_dataset_reply_keeps_new_words_and_drops_history(name):
     keep, drop = DATASET[name]
-    new_text = extract_new_text((REPLIES / name).read_text(encoding="utf-8"))
+    new_text = extract_new_text((shared_dataset("email-replies") / name).read_text("utf-8"))
     for words in keep:
         assert words in new_text
     for words in drop:
@@ -579,7 +579,7 @@ def test_dataset_reply_keeps_new_words_and_drops_history(name):
 
 
 def test_pathological_reply_finishes_fast():
-    body = (REPLIES / "pathological.txt").read_text(encoding="utf-8")
+    body = (shared_dataset("email-replies") / "pathological.txt").read_text(encoding="utf-8")
     assert elapsed(extract_new_text, body * 60) < 2  # ~180 KB of long quoted lines
 
 
