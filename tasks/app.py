@@ -20,8 +20,13 @@ app.conf.update(
     # A task is acknowledged after it ran, and handed back if its worker died mid-way.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    # Unacknowledged tasks come back after this long; longer than any drafting run.
-    broker_transport_options={"visibility_timeout": 3600},
+    broker_transport_options={
+        # Unacknowledged tasks come back after this long; longer than any drafting run.
+        "visibility_timeout": 3600,
+        # Always look at queues in name order: drafts.chat before drafts.email, so a backlog
+        # of e-mail never delays a chat draft (a person is waiting on the chat).
+        "queue_order_strategy": "sorted",
+    },
     # Model calls are long I/O waits: take one batch at a time so idle nodes get work too.
     worker_prefetch_multiplier=1,
     task_default_queue="drafts.email",

@@ -27,3 +27,6 @@ class Dispatcher(Protocol):
 class Publisher(Protocol):
     def publish(self, stream: str, payloads: list[dict]) -> None:
         """Append each payload to `stream`, in order."""
+
+    def notify(self, channel: str, payload: dict) -> None:
+        """Publish one payload on a pub/sub channel (no delivery guarantee)."""

@@ -270,3 +270,53 @@ def test_a_provider_that_is_down_is_switched_off_and_the_offline_drafter_takes_o
 
 def _stats(fake_llm) -> dict:  # noqa: ANN001
     return httpx.get(fake_llm.url.rsplit("/v1", 1)[0] + "/_stats").json()
+
+
+def test_chat_drafts_are_pushed_to_the_conversation_channel(rt):
+    set_config(rt, "dealer-a")
+    pubsub = rt.redis.pubsub()
+    pubsub.subscribe("agent:drafts:conv-live")
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi", "conversationId": "conv-live"})
+    pushed = pubsub.get_message(timeout=5)
+    pubsub.close()
+    import orjson
+
+    assert pushed is not None and orjson.loads(pushed["data"])["eventId"] == "e1"
+
+
+def test_a_chat_draft_overtaken_by_a_newer_message_is_stale_and_not_published(make_runtime):
+    rt = make_runtime(llm_model="openai/slow-300")
+    set_config(rt, "dealer-a")
+    first_id = _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e1",
+                                    "message": "Do you have it in red?", "conversationId": "c1"})
+    import threading
+
+    result = {}
+    worker = threading.Thread(
+        target=lambda: result.update(o=draft_message(rt, "dealer-a", first_id, "w1")))
+    worker.start()  # the model takes 300 ms; meanwhile the lead writes again
+    second_id = _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e2",
+                                     "message": "Or blue?", "conversationId": "c1"})
+    worker.join()
+    assert result["o"].status == "stale"
+    assert draft_message(rt, "dealer-a", second_id, "w2").status == "drafted"
+    [published] = outbound(rt)
+    assert published["eventId"] == "e2"
+    assert [r["id"] for r in published["memoryRefs"]] == [first_id]  # the newest answers both
+    with rt.sessions() as s:
+        stale = s.scalar(select(Draft).where(Draft.event_id == "e1"))
+    assert stale.status == "stale"
+
+
+def test_a_chat_message_already_overtaken_is_not_sent_to_the_model(make_runtime, fake_llm):
+    rt = make_runtime(llm_model="openai/overtaken")
+    set_config(rt, "dealer-a")
+    first_id = _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e1", "message": "Hi",
+                                    "conversationId": "c1"})
+    _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e2", "message": "Hello?",
+                         "conversationId": "c1"})
+    assert draft_message(rt, "dealer-a", first_id, "w1").status == "skipped"
+    assert _stats(fake_llm).get("overtaken", 0) == 0
+    with rt.sessions() as s:
+        assert "superseded" in s.get(InboundMessage, first_id).last_error

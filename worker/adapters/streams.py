@@ -34,3 +34,6 @@ class RedisStreamPublisher:
                 approximate=True,
             )
         pipe.execute()
+
+    def notify(self, channel: str, payload: dict) -> None:
+        self._client.publish(channel, orjson.dumps(payload))

@@ -8,10 +8,16 @@ from worker.runtime import Runtime
 from worker.store import drafts
 
 
+def chat_channel(conversation_id: str) -> str:
+    """Pub/sub channel the live-chat server's websocket listens on for one conversation."""
+    return f"agent:drafts:{conversation_id}"
+
+
 def publish_drafts(rt: Runtime, client_id: str, payloads: list[dict]) -> None:
     """Publish right after the draft's transaction committed. If this fails or the process dies
     first, the outbox relay publishes the row later."""
     rt.publisher.publish(rt.settings.outbound_stream, payloads)
+    _notify_chat(rt, payloads)
     with rt.sessions.begin() as session:
         drafts.mark_published(session, client_id, [p["draftId"] for p in payloads])
 
@@ -30,6 +36,7 @@ def relay_outbox(rt: Runtime, batch: int = 500) -> int:
                 by_stream[row.stream].append(row.payload)
             for stream, payloads in by_stream.items():
                 rt.publisher.publish(stream, payloads)
+                _notify_chat(rt, payloads)
             by_client: dict[str, list[str]] = defaultdict(list)
             for row in rows:
                 by_client[row.client_id].append(row.draft_id)
@@ -38,3 +45,11 @@ def relay_outbox(rt: Runtime, batch: int = 500) -> int:
             published += len(rows)
         if len(rows) < batch:
             return published
+
+
+def _notify_chat(rt: Runtime, payloads: list[dict]) -> None:
+    """Chat drafts also go straight to their conversation's channel (fire and forget: the
+    stream entry is the record; pub/sub only saves the chat server a poll)."""
+    for payload in payloads:
+        if payload.get("channel") == "chat" and payload.get("conversationId"):
+            rt.publisher.notify(chat_channel(payload["conversationId"]), payload)

@@ -69,6 +69,7 @@ def save_draft(
     session: Session, client_id: str, message_id: str, record: DraftRecord, stream: str
 ) -> bool:
     """Draft, outbox row, call audit and message status in the caller's transaction.
+    A draft whose status is not pending_review (a stale chat draft) gets no outbox row.
 
     Returns False (and writes nothing but the audit) when the message already has a draft.
     """
@@ -82,14 +83,15 @@ def save_draft(
     )
     if inserted is None:
         return False
-    session.add(
-        Outbox(
-            client_id=client_id,
-            draft_id=draft_cols["id"],
-            stream=stream,
-            payload=record.outbox_payload,
+    if draft_cols["status"] == "pending_review":
+        session.add(
+            Outbox(
+                client_id=client_id,
+                draft_id=draft_cols["id"],
+                stream=stream,
+                payload=record.outbox_payload,
+            )
         )
-    )
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)

@@ -208,6 +208,37 @@ def record_failure(
     )
 
 
+def has_newer_in_conversation(session: Session, client_id: str, message: InboundMessage) -> bool:
+    """Has the lead written again in this conversation since `message` arrived? Ids are ULIDs,
+    ordered by arrival, so this does not trust the producers' clocks."""
+    if not message.conversation_id:
+        return False
+    newer = session.scalar(
+        select(InboundMessage.id)
+        .where(
+            InboundMessage.client_id == client_id,
+            InboundMessage.conversation_id == message.conversation_id,
+            InboundMessage.id > message.id,
+        )
+        .limit(1)
+    )
+    return newer is not None
+
+
+def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .values(
+            status="skipped",
+            last_error="superseded: the lead wrote again before this was drafted",
+            lease_until=None,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def earlier_messages(
     session: Session, client_id: str, message: InboundMessage, limit: int
 ) -> list[InboundMessage]:

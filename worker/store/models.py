@@ -105,6 +105,7 @@ class InboundMessage(Base):
         UniqueConstraint("client_id", "event_id", name="uq_inbound_messages_client_event"),
         Index("ix_inbound_messages_client_lead", "client_id", "lead_id", "received_at"),
         Index("ix_inbound_messages_status_due", "status", "next_attempt_at"),
+        Index("ix_inbound_messages_client_conversation", "client_id", "conversation_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
