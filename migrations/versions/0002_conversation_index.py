@@ -1,4 +1,4 @@
-"""index for "has the lead written again in this conversation?"
+"""indexes for "has the lead written again in this conversation?" and its pending drafts
 
 Revision ID: 0002
 Revises: 0001
@@ -19,7 +19,11 @@ def upgrade() -> None:
         "inbound_messages",
         ["client_id", "conversation_id", "id"],
     )
+    op.create_index(
+        "ix_drafts_client_conversation", "drafts", ["client_id", "conversation_id", "status"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_drafts_client_conversation", table_name="drafts")
     op.drop_index("ix_inbound_messages_client_conversation", table_name="inbound_messages")

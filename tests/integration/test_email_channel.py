@@ -70,3 +70,30 @@ def test_auto_replies_are_recorded_and_not_drafted(rt):
     assert message.status == "skipped" and "automatic" in message.last_error
     assert outbound(rt) == []
     assert rt.dispatcher.handed == []
+
+
+def _mail(message_id: str, body: str, in_reply_to: str | None = None,
+          references: str | None = None) -> str:
+    headers = [f"From: Lena <lena@example.org>", "To: sales@dealer.example",
+               "Subject: Golf", f"Message-ID: {message_id}"]
+    if in_reply_to:
+        headers.append(f"In-Reply-To: {in_reply_to}")
+    if references:
+        headers.append(f"References: {references}")
+    return "\r\n".join(headers) + "\r\n\r\n" + body + "\r\n"
+
+
+def test_replies_in_one_thread_share_a_conversation_and_withdraw_the_older_pending_draft(rt):
+    set_config(rt, "autohaus")
+    _ingest_and_draft(rt, {"eventId": "m1", "clientId": "autohaus",
+                           "rawMime": _mail("<a1@x>", "Is the Golf available?")})
+    rt.dispatcher.handed.clear()
+    _ingest_and_draft(rt, {"eventId": "m2", "clientId": "autohaus",
+                           "rawMime": _mail("<a3@x>", "Also: automatic?", "<a2@x>",
+                                            "<a1@x> <a2@x>")})
+    first, second = outbound(rt)
+    assert first["conversationId"] == second["conversationId"] == "email-thread:<a1@x>"
+    assert [r["id"] for r in second["memoryRefs"]] != []  # the thread's first mail recalled
+    with rt.sessions() as s:
+        statuses = dict(s.execute(select(Draft.event_id, Draft.status)).all())
+    assert statuses == {"m1": "withdrawn", "m2": "pending_review"}

@@ -27,6 +27,7 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
     subject, message_id, in_reply_to = event.subject, event.message_id, event.in_reply_to
     lead_email, lead_name = event.lead_email, event.lead_name
     metadata = event.metadata
+    references: tuple[str, ...] = ()
     skip_reason = None
     if event.raw_mime is not None:
         parts = parse_raw_mime(event.raw_mime)  # BadEvent with the reason, nothing else
@@ -40,6 +41,7 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
         lead_email = lead_email or parts.sender_email
         lead_name = lead_name or parts.sender_name
         metadata = {**event.metadata, "mime": _mime_facts(parts)}
+        references = parts.references
     if not text.strip() and skip_reason is None:
         raise BadEvent("the e-mail has no readable text")
     return NewMessage(
@@ -51,7 +53,8 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
         lead_key=lead_key(event.lead_id, lead_email, lead_secret),
         external_lead_id=event.lead_id,
         lead_name=lead_name,
-        external_conversation_id=event.conversation_id,
+        external_conversation_id=event.conversation_id
+        or (email_thread_key(message_id, in_reply_to, references) if email else None),
         subject=subject,
         message_id=message_id,
         in_reply_to=in_reply_to,
@@ -61,6 +64,16 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
         received_at=event.received_at,
         skip_reason=skip_reason,
     )
+
+
+def email_thread_key(
+    message_id: str | None, in_reply_to: str | None, references: tuple[str, ...]
+) -> str | None:
+    """The conversation of an e-mail without a producer conversationId: its thread's root.
+    RFC 5322 clients keep the first message's id first in References; a reply without
+    References points at its parent; a first message is its own root."""
+    root = (references[0] if references else None) or in_reply_to or message_id
+    return f"email-thread:{root.strip()[:180]}" if root and root.strip() else None
 
 
 def _mime_facts(parts: EmailParts) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from worker.store.models import InboundMessage, new_id, utcnow
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # drafted | degraded | stale | skipped | failed | deferred
+    status: str  # drafted | degraded | stale | withdrawn | skipped | failed | deferred
     draft_id: str | None = None
     reason: str | None = None
 
@@ -43,7 +43,7 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
             return Outcome("skipped", reason="already drafted, failed for good, or in progress")
         if _superseded(session, message):
             messages.mark_superseded(session, client_id, message.id)
-            return Outcome("skipped", reason="superseded by a newer chat message")
+            return Outcome("skipped", reason="superseded by a newer message in its conversation")
         recalled = recall_for(session, client_id, message, rt.settings.recall_limit)
 
     config = rt.configs.resolve(client_id)
@@ -101,20 +101,21 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
     latency_ms = int((time.perf_counter() - started) * 1000)
     record = _record(message, config, reply, model_used, usage, recalled, latency_ms, calls)
     with rt.sessions.begin() as session:
-        # The lead wrote again while the model was busy: keep this draft, marked stale and
-        # unpublished; the newest message's own draft (which recalls this one) replaces it.
+        # The lead wrote again while the model was busy: keep this draft, marked stale (chat)
+        # or withdrawn (e-mail) and unpublished; the newest message's own draft, which
+        # recalls this one, replaces it.
         stale = _superseded(session, message)
         if stale:
-            record.draft["status"] = "stale"
+            record.draft["status"] = "stale" if message.channel == "chat" else "withdrawn"
         saved = drafts.save_draft(
             session, client_id, message.id, record, rt.settings.outbound_stream
         )
     if not saved:
         return Outcome("skipped", reason="another worker drafted it first")
     if stale:
-        log.info("draft.stale", client_id=client_id, event_id=message.event_id,
-                 draft_id=record.draft["id"])
-        return Outcome("stale", record.draft["id"])
+        log.info("draft.superseded", client_id=client_id, event_id=message.event_id,
+                 draft_id=record.draft["id"], status=record.draft["status"])
+        return Outcome(record.draft["status"], record.draft["id"])
     publish_drafts(rt, client_id, [record.outbox_payload])
     outcome = Outcome("degraded" if model_used is None else "drafted", record.draft["id"])
     log.info(
@@ -192,9 +193,7 @@ def _record(
 
 
 def _superseded(session, message: InboundMessage) -> bool:  # noqa: ANN001
-    return message.channel == "chat" and messages.has_newer_in_conversation(
-        session, message.client_id, message
-    )
+    return messages.has_newer_in_conversation(session, message.client_id, message)
 
 
 def limit_policy(config: ResolvedConfig, settings: Settings) -> LimitPolicy:

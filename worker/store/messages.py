@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from worker.store.models import Conversation, InboundMessage, Lead, new_id, utcnow
+from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
 from worker.store.upsert import insert_for
 
 
@@ -134,6 +134,8 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
             refs.append(
                 StoredRef(msg.client_id, new_row_id, msg.channel, msg.skip_reason is None)
             )
+            if msg.external_conversation_id and msg.skip_reason is None:
+                _withdraw_pending(session, msg.client_id, msg.external_conversation_id)
             continue
         existing = session.execute(
             select(InboundMessage.id, InboundMessage.status).where(
@@ -145,6 +147,21 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
         # over again. The claim below makes a second hand-over harmless.
         refs.append(StoredRef(msg.client_id, existing.id, msg.channel, existing.status == "received"))
     return refs
+
+
+def _withdraw_pending(session: Session, client_id: str, conversation: str) -> None:
+    """The lead wrote again: drafts still waiting for review in that conversation answer an
+    outdated message. They are withdrawn; the new message gets its own draft."""
+    session.execute(
+        update(Draft)
+        .where(
+            Draft.client_id == client_id,
+            Draft.conversation_id == conversation,
+            Draft.status == "pending_review",
+        )
+        .values(status="withdrawn"),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def claim_message(

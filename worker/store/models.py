@@ -147,6 +147,7 @@ class Draft(Base):
     __table_args__ = (
         UniqueConstraint("inbound_message_id", name="uq_drafts_inbound_message"),
         Index("ix_drafts_client_status", "client_id", "status", "created_at"),
+        Index("ix_drafts_client_conversation", "client_id", "conversation_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
