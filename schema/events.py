@@ -29,7 +29,8 @@ class InboundEvent(BaseModel):
 
     channel: Channel
     event_id: str = Field(alias="eventId", min_length=1, max_length=200)
-    client_id: str = Field(alias="clientId", min_length=1, max_length=200)
+    # E-mail may omit it: the recipient address then names the client (worker.ingress.routing).
+    client_id: str | None = Field(default=None, alias="clientId", min_length=1, max_length=200)
     message: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
     raw_mime: str | None = Field(default=None, alias="rawMime", max_length=MAX_RAW_MIME_BYTES)
     subject: str | None = ShortText
@@ -46,8 +47,13 @@ class InboundEvent(BaseModel):
 
     @model_validator(mode="after")
     def _has_text(self) -> InboundEvent:
-        if not self.event_id.strip() or not self.client_id.strip():
+        if not self.event_id.strip() or (self.client_id is not None and not self.client_id.strip()):
             raise ValueError("eventId and clientId must not be blank")
+        if self.client_id is None and (self.channel is Channel.CHAT or self.raw_mime is None):
+            raise ValueError(
+                "clientId is required (an e-mail may omit it only when its rawMime is sent to "
+                "an address a client registered)"
+            )
         if self.channel is Channel.CHAT:
             if not (self.message and self.message.strip()):
                 raise ValueError("chat events need a non-empty 'message'")

@@ -97,3 +97,31 @@ def test_replies_in_one_thread_share_a_conversation_and_withdraw_the_older_pendi
     with rt.sessions() as s:
         statuses = dict(s.execute(select(Draft.event_id, Draft.status)).all())
     assert statuses == {"m1": "withdrawn", "m2": "pending_review"}
+
+
+def test_email_without_client_id_is_routed_by_a_registered_recipient_address(rt):
+    from typer.testing import CliRunner
+
+    from worker.cli.main import app
+    from worker.store.models import RejectedEvent
+
+    set_config(rt, "autohaus")
+    set_config(rt, "other")
+    runner = CliRunner()
+    env = {"DATABASE_URL": rt.settings.database_url}
+    assert runner.invoke(app, ["addresses", "add", "autohaus", "Sales@Dealer.example"],
+                         env=env).exit_code == 0
+    taken = runner.invoke(app, ["addresses", "add", "other", "sales@dealer.example"], env=env)
+    assert taken.exit_code == 2 and "another client" in taken.output
+
+    _ingest_and_draft(rt, {"eventId": "r1", "rawMime": _mail("<r1@x>", "Price of the Golf?")})
+    _ingest_and_draft(rt, {"eventId": "r2", "rawMime": _mail("<r2@x>", "Hello?").replace(
+        "To: sales@dealer.example", "To: nobody@elsewhere.example")})
+    _ingest_and_draft(rt, {"eventId": "r3", "message": "no client, no MIME"})
+
+    [draft] = outbound(rt)
+    assert (draft["eventId"], draft["clientId"]) == ("r1", "autohaus")
+    with rt.sessions() as s:
+        reasons = {r.event_id: r.reason for r in s.scalars(select(RejectedEvent))}
+    assert "unroutable" in reasons["r2"] and "nobody@elsewhere.example" in reasons["r2"]
+    assert "clientId is required" in reasons["r3"]

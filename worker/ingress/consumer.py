@@ -16,14 +16,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from schema.events import Channel
+from schema.events import Channel, InboundEvent
 from worker.errors import BadEvent, UnknownClient
 from worker.ingress.decode import claimed_ids, decode_entry
+from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.normalize import check_model_allowed, to_new_message
 from worker.adapters.streams import ensure_group
 from worker.logs import log
 from worker.runtime import Runtime
-from worker.store import messages, rejections
+from worker.store import addresses, messages, rejections
 from worker.store.messages import NewMessage
 from worker.store.rejections import Rejection
 
@@ -124,11 +125,24 @@ class Ingress:
 
     def _validate(self, entry: Entry) -> NewMessage:
         event = decode_entry(entry.channel, entry.fields)
+        parts = parse_raw_mime(event.raw_mime) if event.raw_mime is not None else None
+        if event.client_id is None:
+            event = self._route(event, parts)
         config = self.rt.configs.resolve(event.client_id)
         if config is None:
             raise UnknownClient(f"client {event.client_id!r} is not registered")
         check_model_allowed(event, config)
-        return to_new_message(event, self._secret)
+        return to_new_message(event, self._secret, parts)
+
+    def _route(self, event: InboundEvent, parts: EmailParts | None) -> InboundEvent:
+        """An e-mail without clientId belongs to the client that registered its recipient."""
+        recipients = parts.recipients if parts else ()
+        with self.rt.sessions() as session:
+            client_id = addresses.client_for(session, recipients)
+        if client_id is None:
+            shown = ", ".join(recipients[:5]) or "none"
+            raise BadEvent(f"unroutable: no clientId and no registered recipient ({shown})")
+        return event.model_copy(update={"client_id": client_id})
 
     def _rejection(self, entry: Entry, reason: str) -> Rejection:
         client, event = claimed_ids(entry.fields)

@@ -20,7 +20,10 @@ def check_model_allowed(event: InboundEvent, config: ResolvedConfig) -> None:
         )
 
 
-def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
+def to_new_message(
+    event: InboundEvent, lead_secret: bytes, parts: EmailParts | None = None
+) -> NewMessage:
+    """`parts`: the event's rawMime already parsed (by routing), else parsed here."""
     text = event.message or ""
     email = event.channel is Channel.EMAIL
     new_text = extract_new_text(text) if email else text
@@ -30,7 +33,7 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
     references: tuple[str, ...] = ()
     skip_reason = None
     if event.raw_mime is not None:
-        parts = parse_raw_mime(event.raw_mime)  # BadEvent with the reason, nothing else
+        parts = parts or parse_raw_mime(event.raw_mime)  # BadEvent with the reason, only
         if parts.auto_reply:  # recorded with the thread, never answered
             skip_reason = f"automatic message, not drafted: {parts.auto_reply_reason}"
         if parts.text:
@@ -44,6 +47,7 @@ def to_new_message(event: InboundEvent, lead_secret: bytes) -> NewMessage:
         references = parts.references
     if not text.strip() and skip_reason is None:
         raise BadEvent("the e-mail has no readable text")
+    assert event.client_id is not None, "routing gives every event its client first"
     return NewMessage(
         client_id=event.client_id,
         event_id=event.event_id,

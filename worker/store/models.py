@@ -49,6 +49,16 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ClientAddress(Base):
+    """An inbound e-mail address that routes mail without a clientId to its client."""
+
+    __tablename__ = "client_addresses"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-case
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AgentConfig(Base):
     __tablename__ = "agent_configs"
     __table_args__ = (
