@@ -70,7 +70,8 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
     model_used: str | None = None
     usage = Usage()
     if chain:
-        deferral = rt.limits.defer_until(client_id, limit_policy(config, rt.settings))
+        policy = limit_policy(config, rt.settings)
+        deferral = rt.limits.defer_until(client_id, policy)
         if deferral is not None:
             return _defer(rt, message, *deferral)
         try:
@@ -86,9 +87,10 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
                 completionTokens=generated.completion_tokens,
                 costUsd=generated.cost_usd,
             )
-            rt.limits.record_usage(
-                client_id, usage.prompt_tokens + usage.completion_tokens, usage.cost_usd
-            )
+            if policy.has_budget:  # counted only where a budget needs it: a round trip less
+                rt.limits.record_usage(
+                    client_id, usage.prompt_tokens + usage.completion_tokens, usage.cost_usd
+                )
         except AllModelsUnavailable as exc:
             return _fail(rt, message, exc, exc.calls)  # type: ignore[attr-defined]
         except AllModelsRefused as exc:

@@ -84,12 +84,14 @@ def save_draft(
     if inserted is None:
         return False
     if draft_cols["status"] == "pending_review":
-        session.add(
-            Outbox(
+        session.execute(
+            insert_for(session, Outbox).values(
+                id=new_id(),
                 client_id=client_id,
                 draft_id=draft_cols["id"],
                 stream=stream,
                 payload=record.outbox_payload,
+                created_at=utcnow(),
             )
         )
     session.execute(
