@@ -91,6 +91,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--leads", type=int, default=1000, help="distinct leads the events come from")
     p.add_argument("--warmup", type=int, default=50, help="unmeasured events sent first")
     p.add_argument("--timeout", type=float, default=600.0, help="max seconds to wait for drafts")
+    p.add_argument("--stall-timeout", type=float, default=120.0,
+                   help="stop waiting when no new draft came for this long (0: never)")
     p.add_argument("--redis-db", type=int, default=9, help="dedicated Redis db number (flushed!)")
     p.add_argument("--llm-port", type=int, default=0, help="fake LLM port; 0 = a free one")
     p.add_argument("--extra-env", action="append", default=[], metavar="K=V",
@@ -102,6 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "raw collapsed stacks) during the measured phase")
     p.add_argument("--profile-seconds", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="first wait up to this long for the machine to be mostly idle "
+                        "(other jobs skew the numbers); 0: start at once")
     return p.parse_args(argv)
 
 
@@ -126,7 +131,8 @@ def message_status_counts(db_name: str) -> dict[str, int]:
     try:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{db_name}") as conn:
             rows = conn.execute(
-                "SELECT status, count(*) FROM inbound_messages GROUP BY status"
+                "SELECT status || coalesce('/' || failure_kind, ''), count(*)"
+                " FROM inbound_messages GROUP BY 1"
             ).fetchall()
             rejected = conn.execute("SELECT count(*) FROM rejected_events").fetchone()[0]
             unpublished = conn.execute(
@@ -251,17 +257,24 @@ def run_cli(env: dict[str, str], *argv: str) -> str:
     return result.stdout
 
 
+class NotReady(Exception):
+    """A readiness check's reason for saying no."""
+
+
 def wait_until(what: str, check, timeout: float, procs: Processes, every: float = 0.2) -> None:
+    """Poll `check` until it returns true; it may raise NotReady (or anything) to say why not."""
     deadline = time.monotonic() + timeout
+    why = "never checked"
     while time.monotonic() < deadline:
         procs.check_alive()
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001 - not ready yet
-            pass
+            why = "check returned false"
+        except Exception as exc:  # noqa: BLE001 - not ready yet
+            why = f"{type(exc).__name__}: {exc}"
         time.sleep(every)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last: {why})")
 
 
 def llm_ready(port: int) -> bool:
@@ -278,13 +291,18 @@ def llm_stats(port: int) -> dict[str, int]:
 
 
 def ingress_ready(r: redis.Redis) -> bool:
+    """Both consumer groups exist and the ingress has issued its first read (a consumer)."""
     for stream in (CHAT_STREAM, EMAIL_STREAM):
-        groups = r.xinfo_groups(stream)
-        names = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"] for g in groups}
-        if CONSUMER_GROUP not in names:
-            return False
-        if not any(g["consumers"] for g in groups):  # the consumer has issued its first read
-            return False
+        if not r.exists(stream):
+            raise NotReady(f"{stream} does not exist yet (no group created)")
+        groups = {
+            (g["name"].decode() if isinstance(g["name"], bytes) else g["name"]): g
+            for g in r.xinfo_groups(stream)
+        }
+        if CONSUMER_GROUP not in groups:
+            raise NotReady(f"no group {CONSUMER_GROUP!r} on {stream}")
+        if not groups[CONSUMER_GROUP]["consumers"]:
+            raise NotReady(f"group on {stream} has no consumer yet (no read issued)")
     return True
 
 
@@ -297,7 +315,9 @@ def workers_ready(broker_url: str, names: list[str]) -> bool:
     finally:
         probe.close()
     answered = {name for reply in replies for name in reply}
-    return set(names) <= answered
+    if not set(names) <= answered:
+        raise NotReady(f"no ping reply from {sorted(set(names) - answered)}")
+    return True
 
 
 def start_deployment(
@@ -332,28 +352,64 @@ def start_deployment(
 # --------------------------------------------------------------------------------------------
 
 
-def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = defaultdict(list)
+@dataclass(frozen=True)
+class ProcInfo:
+    ppid: int
+    comm: str
+    cpu_s: float  # utime + stime so far
+
+
+def scan_proc() -> dict[int, ProcInfo]:
+    """One pass over /proc/*/stat: parent, name and CPU time of every process."""
+    out: dict[int, ProcInfo] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids[ppid].append(int(entry))
-    return kids
+            continue  # gone meanwhile
+        head, _, tail = stat.rpartition(")")
+        fields = tail.split()
+        comm = head.partition("(")[2]
+        out[int(entry)] = ProcInfo(int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+    return out
 
 
-def process_tree(root: int, kids: dict[int, list[int]] | None = None) -> list[int]:
-    kids = kids if kids is not None else _children_map()
+def process_tree(root: int, procs: dict[int, ProcInfo]) -> list[int]:
+    kids: dict[int, list[int]] = defaultdict(list)
+    for pid, info in procs.items():
+        kids[info.ppid].append(pid)
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
-        out.append(pid)
+        if pid in procs:
+            out.append(pid)
         todo.extend(kids.get(pid, []))
     return out
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle and I/O wait, since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def wait_for_quiet(max_wait: float, busy_below: float = 0.25, window: float = 5.0) -> None:
+    """Wait until the machine's cores were busy less than `busy_below` over `window` seconds."""
+    cores = os.cpu_count() or 1
+    deadline = time.monotonic() + max_wait
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(window)
+        busy = (machine_busy_seconds() - before) / (window * cores)
+        if busy < busy_below:
+            print(f"[bench] machine quiet ({busy:.0%} busy)")
+            return
+        if time.monotonic() > deadline:
+            print(f"[bench] machine still {busy:.0%} busy after {max_wait:.0f}s; starting anyway")
+            return
 
 
 def rss_bytes(pid: int) -> int:
@@ -366,26 +422,6 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def pids_named(comm: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if Path(f"/proc/{entry}/comm").read_text().strip() == comm:
-                    out.append(int(entry))
-            except OSError:
-                continue
-    return out
-
-
 class Sampler(threading.Thread):
     """Every 0.5 s: RSS of each worker's process tree (max kept) and CPU time per component.
 
@@ -395,8 +431,8 @@ class Sampler(threading.Thread):
 
     def __init__(self, components: dict[str, int], external: dict[str, str], interval: float = 0.5):
         super().__init__(daemon=True)
-        self.components = components  # name -> root pid (process tree)
-        self.external = external  # name -> process comm, e.g. postgres, redis-server
+        self.components = components  # name -> root pid (its whole process tree)
+        self.external = external  # name -> process name (comm), e.g. postgres, redis-server
         self.interval = interval
         self.max_worker_rss = 0
         self.max_rss_by_worker: dict[str, int] = defaultdict(int)
@@ -406,20 +442,23 @@ class Sampler(threading.Thread):
         self._lock = threading.Lock()
 
     def _sample(self) -> None:
-        kids = _children_map()
+        procs = scan_proc()
         total_worker_rss = 0
         with self._lock:
             for name, root in self.components.items():
-                for pid in process_tree(root, kids):
-                    self._cpu[name][pid] = cpu_seconds(pid)
+                tree = process_tree(root, procs)
+                for pid in tree:
+                    self._cpu[name][pid] = procs[pid].cpu_s
                 if name.startswith("worker"):
-                    rss = sum(rss_bytes(pid) for pid in process_tree(root, kids))
+                    rss = sum(rss_bytes(pid) for pid in tree)
                     self.max_rss_by_worker[name] = max(self.max_rss_by_worker[name], rss)
                     total_worker_rss += rss
             for name, comm in self.external.items():
-                for pid in pids_named(comm):
-                    self._cpu[name][pid] = cpu_seconds(pid)
-            self._cpu["bench"][os.getpid()] = cpu_seconds(os.getpid())
+                for pid, info in procs.items():
+                    if info.comm == comm:
+                        self._cpu[name][pid] = info.cpu_s
+            if os.getpid() in procs:
+                self._cpu["bench"][os.getpid()] = procs[os.getpid()].cpu_s
             self.max_worker_rss = max(self.max_worker_rss, total_worker_rss)
 
     def cpu_totals(self) -> dict[str, float]:
@@ -430,11 +469,16 @@ class Sampler(threading.Thread):
         """Start of the measured phase: CPU is reported relative to this moment."""
         self._sample()
         self._start_cpu = self.cpu_totals()
+        self._start_machine = machine_busy_seconds()
 
     def cpu_since_mark(self) -> dict[str, float]:
         self._sample()
         now = self.cpu_totals()
-        return {k: round(v - self._start_cpu.get(k, 0.0), 2) for k, v in now.items()}
+        used = {k: round(v - self._start_cpu.get(k, 0.0), 2) for k, v in now.items()}
+        # Whatever else ran on the machine meanwhile (other jobs skew the numbers).
+        machine = machine_busy_seconds() - self._start_machine
+        used["other"] = round(max(0.0, machine - sum(used.values())), 2)
+        return used
 
     def run(self) -> None:
         while not self._halt.wait(self.interval):
@@ -488,7 +532,9 @@ class EventFactory:
             return CHAT_STREAM, {
                 "eventId": event_id,
                 "clientId": client,
-                "conversationId": f"web-{lead}",
+                # One chat session per event: a lead writing twice in one session would (by
+                # design) leave the older message superseded, not drafted.
+                "conversationId": f"web-{event_id}",
                 "leadId": f"lead-{lead}",
                 "leadName": f"Lead {lead}",
                 "message": f"{self.rng.choice(self.chats)} (#{i})",
@@ -600,14 +646,30 @@ class OutboundReader(threading.Thread):
         s.first_seen.setdefault(event_id, now)
         s.degraded += bool(draft.get("degraded"))
 
-    def wait(self, timeout: float, procs: Processes) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def progress(self) -> int:
+        return len(self.expected.intersection(self.seen.first_seen))
+
+    def wait(self, timeout: float, procs: Processes, stall: float = 0.0,
+             report_every: float = 0.0) -> bool:
+        """True once every expected event has a draft; False at the timeout, or when no new
+        draft came for `stall` seconds (0: never give up early)."""
+        start = last_change = last_report = time.monotonic()
+        last_count = -1
+        while time.monotonic() - start < timeout:
             if self.done.wait(1.0):
                 if self.error:
                     raise self.error
                 return True
             procs.check_alive()
+            now, count = time.monotonic(), self.progress()
+            if count != last_count:
+                last_count, last_change = count, now
+            elif stall and now - last_change > stall:
+                print(f"[bench] no new draft for {stall:.0f}s; giving up")
+                return False
+            if report_every and now - last_report >= report_every:
+                last_report = now
+                print(f"[bench] {now - start:5.0f}s  {count}/{len(self.expected)} drafts")
         return False
 
     def stop(self) -> None:
@@ -666,6 +728,18 @@ def start_profilers(args: argparse.Namespace, procs: Processes, targets: list[Ch
         ]).optional = True
 
 
+def git_revision() -> str:
+    """The code measured: commit, plus '+dirty' when the work tree has changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
 def summarize(
     args: argparse.Namespace,
     sent_at: dict[str, float],
@@ -706,7 +780,7 @@ def summarize(
         config={
             "pool": args.pool, "concurrency": args.concurrency, "workers": args.workers,
             "latency_s": args.latency, "rate": args.rate or "max", "cores": os.cpu_count(),
-            "extra_env": args.extra_env,
+            "extra_env": args.extra_env, "revision": args.revision,
         },
     )
 
@@ -714,6 +788,7 @@ def summarize(
 def print_table(res: Result) -> None:
     c = res.config
     rows = [
+        ("code revision", c["revision"]),
         ("pool / concurrency / workers", f"{c['pool']} / {c['concurrency']} / {c['workers']}"),
         ("fake LLM latency", f"{c['latency_s']} s"),
         ("send rate", f"{c['rate']} events/s (sent in {res.send_s} s)"),
@@ -736,7 +811,14 @@ def print_table(res: Result) -> None:
     busy = sum(res.cpu_s.values())
     cpu_text = ", ".join(f"{k} {v}" for k, v in sorted(res.cpu_s.items(), key=lambda kv: -kv[1]))
     rows.append(("CPU s in measured phase", f"{cpu_text} (total {busy:.1f} of "
-                 f"{res.wall_s * (os.cpu_count() or 1):.1f} core-s)"))
+                 f"{res.wall_s * (os.cpu_count() or 1):.1f} core-s; postgres and redis are the "
+                 "whole servers, other = rest of the machine)"))
+    if res.drafts:
+        per_draft = ", ".join(
+            f"{k} {1000 * v / res.drafts:.1f}" for k, v in sorted(res.cpu_s.items(), key=lambda kv: -kv[1])
+            if k != "other"
+        )
+        rows.append(("CPU ms per draft", per_draft))
     if res.db:
         rows.append(("database afterwards", ", ".join(f"{k}={v}" for k, v in sorted(res.db.items()))))
     width = max(len(k) for k, _ in rows)
@@ -793,6 +875,7 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
             print(f"[bench] warm-up: {args.warmup} drafts")
 
         sent_at: dict[str, float] = {}
+        interrupted = False
         ids = {f"ev-{factory.run_id}-{i}" for i in range(args.events)}
         reader.expect(ids)
         reader.done.clear()
@@ -805,12 +888,17 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
         first, last = send_events(r, factory, "ev", args.events, args.rate, sent_at)
         assert set(sent_at) == ids
         remaining = args.timeout - (time.time() - first)
-        complete = reader.wait(remaining, procs)
+        try:
+            complete = reader.wait(remaining, procs, args.stall_timeout, report_every=15)
+        except KeyboardInterrupt:
+            complete, interrupted = False, True
+            print("[bench] interrupted: results so far")
         finished = time.time()
         if not complete:
-            print(f"[bench] timeout after {args.timeout}s: "
-                  f"{len(ids & set(reader.seen.first_seen))} of {args.events} drafts")
-        time.sleep(1.0)  # late duplicates, if any, still get counted
+            print(f"[bench] stopped waiting after {finished - first:.0f}s: "
+                  f"{reader.progress()} of {args.events} drafts")
+        if not interrupted:
+            time.sleep(1.0)  # late duplicates, if any, still get counted
         cpu = sampler.cpu_since_mark()
         llm_requests = sum(llm_stats(llm_port).values()) - llm_before
     finally:
@@ -822,6 +910,7 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.revision = git_revision()  # before any process imports the code
     db_name = f"bench_{os.getpid()}"
     llm_port = args.llm_port or free_port()
     log_dir = Path(args.log_dir) if args.log_dir else Path(tempfile.mkdtemp(prefix="bench-"))
@@ -832,6 +921,8 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _on_term)
+    if args.wait_quiet:
+        wait_for_quiet(args.wait_quiet)
     result: Result | None = None
     status = 1
     create_database(db_name)
