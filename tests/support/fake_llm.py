@@ -10,7 +10,8 @@ never share state:
 
 `POST /_script {"model": m, "responses": ["429", "500", "timeout", "garbage", "ok", …]}` queues
 one-off behaviours for model m; `GET /_stats` counts requests per model; `GET /_last?model=m`
-returns the last request body for model m (what the prompt really was).
+returns the last request body for model m (what the prompt really was);
+`GET /_max_in_flight?model=m` the most requests for m it was answering at once.
 Run alone: python -m tests.support.fake_llm --port 8099 --latency 0.5
 """
 
@@ -50,6 +51,8 @@ class FakeLLM:
         self.scripts: dict[str, deque[str]] = defaultdict(deque)
         self.stats: Counter[str] = Counter()
         self.last_request: dict[str, dict] = {}
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
         self._random = random.Random(seed)
 
     def app(self) -> web.Application:
@@ -59,6 +62,7 @@ class FakeLLM:
         app.router.add_post("/_script", self.script)
         app.router.add_get("/_stats", self.get_stats)
         app.router.add_get("/_last", self.get_last)
+        app.router.add_get("/_max_in_flight", self.get_max_in_flight)
         app.router.add_get("/health", lambda _r: web.json_response({"ok": True}))
         return app
 
@@ -69,6 +73,9 @@ class FakeLLM:
 
     async def get_stats(self, _request: web.Request) -> web.Response:
         return web.json_response(dict(self.stats))
+
+    async def get_max_in_flight(self, request: web.Request) -> web.Response:
+        return web.json_response({"max": self.max_in_flight[request.query["model"]]})
 
     async def get_last(self, request: web.Request) -> web.Response:
         return web.json_response(self.last_request.get(request.query["model"], {}))
@@ -89,6 +96,14 @@ class FakeLLM:
     async def completions(self, request: web.Request) -> web.Response:
         body = await request.json()
         model = body.get("model", "")
+        self.in_flight[model] += 1
+        self.max_in_flight[model] = max(self.max_in_flight[model], self.in_flight[model])
+        try:
+            return await self._complete(body, model)
+        finally:
+            self.in_flight[model] -= 1
+
+    async def _complete(self, body: dict, model: str) -> web.Response:
         self.stats[model] += 1
         self.last_request[model] = body
         behaviour = self._behaviour(model)
