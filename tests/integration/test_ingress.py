@@ -141,3 +141,50 @@ def test_an_entry_that_keeps_failing_is_set_aside_and_the_rest_go_on(rt, monkeyp
         [kept] = s.scalars(select(RejectedEvent)).all()
     assert kept.event_id == "poison" and "processing failed" in kept.reason
     assert _pending(rt, rt.settings.inbound_chat_stream) == 0
+
+
+def test_a_nul_in_the_claimed_ids_is_still_kept_aside_and_the_batch_goes_on(rt):
+    set_config(rt, "dealer-a")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    push(rt, "chat", {"eventId": "bad\u0000id", "clientId": "dealer\u0000a", "message": "Hi"})
+    push(rt, "chat", {"eventId": "good", "clientId": "dealer-a", "message": "Hi"})
+    _drain(ingress)
+    with rt.sessions() as s:
+        assert s.scalars(select(InboundMessage.event_id)).all() == ["good"]
+        [kept] = s.scalars(select(RejectedEvent)).all()
+    assert "NUL" in kept.reason and kept.event_id == "bad\\u0000id"
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0
+
+
+def test_ingress_recreates_its_group_when_redis_lost_everything(rt):
+    import threading
+    import time
+
+    set_config(rt, "dealer-a")
+    ingress = Ingress(rt, name="t")
+    stop = threading.Event()
+    runner = threading.Thread(target=ingress.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        push(rt, "chat", {"eventId": "before", "clientId": "dealer-a", "message": "Hi"})
+        _wait_for_message(rt, "before")
+        rt.redis.delete(rt.settings.inbound_chat_stream, rt.settings.inbound_email_stream)
+        time.sleep(0.5)
+        push(rt, "chat", {"eventId": "after", "clientId": "dealer-a", "message": "Hi"})
+        _wait_for_message(rt, "after")
+    finally:
+        stop.set()
+        runner.join(10)
+
+
+def _wait_for_message(rt, event_id: str, timeout: float = 20.0) -> None:  # noqa: ANN001
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with rt.sessions() as s:
+            if s.scalar(select(InboundMessage.id).where(InboundMessage.event_id == event_id)):
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"{event_id} was never stored")

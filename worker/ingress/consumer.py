@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from schema.events import Channel, InboundEvent
@@ -234,8 +235,32 @@ class Ingress:
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 log.error("ingress.batch.failed", error=error)
                 stop.wait(1.0)
-                self._recover(error)
+                if _is_outage(exc):
+                    self._wait_for_services(stop)
+                else:
+                    self._recover(error)
         log.info("ingress.stopped", consumer=self.name)
+
+    def _wait_for_services(self, stop: threading.Event) -> None:
+        """Postgres or Redis is down: entries stay pending, untouched, until both answer again
+        (re-reading them meanwhile would count outage retries as failed deliveries). A Redis
+        that came back empty has lost our consumer group: create it again."""
+        while not stop.is_set():
+            try:
+                self.rt.redis.ping()
+                with self.rt.engine.connect() as connection:
+                    connection.exec_driver_sql("SELECT 1")
+                self.setup()
+                break
+            except Exception as exc:  # noqa: BLE001 - still down
+                log.warning("ingress.waiting_for_services", error=f"{type(exc).__name__}"[:200])
+                stop.wait(1.0)
+        log.info("ingress.services_back", consumer=self.name)
+        try:
+            for entry in self.read(start="0"):
+                self.handle([entry])
+        except Exception as exc:  # noqa: BLE001 - the main loop takes it from here
+            log.error("ingress.recover.failed", error=f"{type(exc).__name__}: {exc}"[:500])
 
     def _recover(self, error: str) -> None:
         """After a failed batch: its entries are still pending for us. Re-read them, one at a
@@ -254,3 +279,10 @@ class Ingress:
                     "ingress.recover.failed", entry_id=entry.entry_id,
                     error=f"{type(exc).__name__}: {exc}"[:500],
                 )
+
+
+def _is_outage(exc: Exception) -> bool:
+    """A dependency is unreachable (or Redis lost our group): not the entries' fault."""
+    if isinstance(exc, (OperationalError, redis.ConnectionError, redis.TimeoutError)):
+        return True
+    return isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc)

@@ -30,9 +30,9 @@ def keep_aside(session: Session, rejections: list[Rejection]) -> None:
             "stream": r.stream,
             "entry_id": r.entry_id,
             "raw_payload": r.raw_payload,
-            "reason": r.reason[:4000],
-            "claimed_client_id": (r.claimed_client_id or None) and r.claimed_client_id[:200],
-            "event_id": (r.event_id or None) and r.event_id[:200],
+            "reason": _text(r.reason, 4000),
+            "claimed_client_id": _text(r.claimed_client_id, 200),
+            "event_id": _text(r.event_id, 200),
         }
         for r in rejections
     ]
@@ -47,3 +47,10 @@ def list_rejected(session: Session, client_id: str | None, limit: int = 50) -> l
         RejectedEvent.claimed_client_id.is_(None)
     )
     return list(session.scalars(stmt))
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """What a bad payload claims, made storable: Postgres text cannot hold NUL characters."""
+    if not value:
+        return None
+    return value.replace("\x00", "\\u0000")[:limit]
