@@ -16,9 +16,15 @@ runtime itself costs.
 Reported: events, drafts, missing drafts, duplicate drafts (a second draftId for one event:
 must be 0), wall time, sustained drafts/s = N / (last draft seen - first event sent),
 end-to-end latency p50/p95/p99, pipeline overhead p50/p95/p99, max RSS of the worker
-process(es) including their children, and CPU seconds used by every component during the
-measured phase (worker, ingress, fake LLM, Postgres, Redis, this script), which on a small
-machine shows where the cores go.
+process(es) including their children, and CPU seconds (and CPU ms per draft) used by every
+component during the measured phase: worker(s), ingress, fake LLM, Postgres and Redis (whole
+servers), this script, and "other" = the rest of the machine. On a small shared machine a large
+"other" means the numbers are skewed by other jobs; --wait-quiet waits for an idle machine first.
+
+With all events sent at once (the default), end-to-end latency is mostly queueing; use --rate
+below the measured drafts/s to see the pipeline's own overhead. Every event opens its own
+conversation: a newer message in a conversation supersedes a pending one, which then gets no
+draft by design. --profile-dir records the worker(s) and ingress with py-spy (if installed).
 
 Isolation: a fresh Postgres database `bench_<pid>` (dropped at the end) and Redis db 9
 (flushed at start and end). Nothing else is touched. Every subprocess is stopped (SIGTERM,
@@ -27,8 +33,9 @@ then SIGKILL) and the database dropped even on Ctrl-C or error.
 Run from the repository root:
 
     .venv/bin/python bench/throughput.py --events 5000 --latency 0
-    .venv/bin/python bench/throughput.py --events 3000 --latency 1 --concurrency 400 --workers 2
-    .venv/bin/python bench/throughput.py --events 2000 --rate 100 --json /tmp/bench.json
+    .venv/bin/python bench/throughput.py --events 3000 --latency 1 --concurrency 200 --workers 2
+    .venv/bin/python bench/throughput.py --events 1200 --rate 20 --latency 1 --workers 2
+    .venv/bin/python bench/throughput.py --events 3000 --workers 2 --wait-quiet 600 --profile-dir /tmp/prof
 """
 
 from __future__ import annotations
