@@ -256,19 +256,24 @@ class Ingress:
                 log.warning("ingress.waiting_for_services", error=f"{type(exc).__name__}"[:200])
                 stop.wait(1.0)
         log.info("ingress.services_back", consumer=self.name)
-        try:
-            for entry in self.read(start="0"):
-                self.handle([entry])
-        except Exception as exc:  # noqa: BLE001 - the main loop takes it from here
-            log.error("ingress.recover.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        self._retry_leftovers()
 
     def _recover(self, error: str) -> None:
-        """After a failed batch: its entries are still pending for us. Re-read them, one at a
-        time so one bad entry cannot hold the others back, and set aside repeat offenders."""
+        """After a failed batch its entries are still pending for us: set aside repeat
+        offenders, then retry the rest."""
         try:
             self.set_aside_poison(error)
-            leftovers = self.read(start="0")
         except Exception as exc:  # noqa: BLE001 - Redis or Postgres still down: next loop
+            log.error("ingress.recover.failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            return
+        self._retry_leftovers()
+
+    def _retry_leftovers(self) -> None:
+        """Handle this consumer's pending entries one by one, so one bad entry cannot hold the
+        others back; what still fails stays pending and counts towards MAX_DELIVERIES."""
+        try:
+            leftovers = self.read(start="0")
+        except Exception as exc:  # noqa: BLE001 - still down: the main loop takes it from here
             log.error("ingress.recover.failed", error=f"{type(exc).__name__}: {exc}"[:500])
             return
         for entry in leftovers:
