@@ -88,6 +88,16 @@ def _logging(**_: object) -> None:
     configure_logging(_settings.log_level, _settings.log_json)
 
 
+# Set when the worker was told to stop (SIGTERM/SIGINT/SIGQUIT). A worker that stops without it
+# crashed, whatever exit code Celery chose: `agent-runtime worker` then exits non-zero.
+stop_requested = threading.Event()
+
+
+@signals.worker_shutting_down.connect
+def _note_stop_request(**_: object) -> None:
+    stop_requested.set()
+
+
 @signals.worker_shutdown.connect
 def _close(**_: object) -> None:
     if _runtime is not None:

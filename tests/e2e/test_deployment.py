@@ -144,3 +144,21 @@ def test_processes_stop_cleanly_on_sigterm(deployment):
         proc.send_signal(signal.SIGTERM)
     for name, proc in processes.items():
         assert proc.wait(30) == 0, (tmp_path / f"{name}.log").read_text()[-2000:]
+
+
+def test_worker_that_stops_unasked_exits_non_zero(deployment):
+    """Only a stop signal is a clean stop: a worker that ends any other way (here a remote
+    `shutdown` broadcast; in the wild a broker-reconnect crash Celery reports as 0) must exit
+    non-zero, or a supervisor with `restart: on-failure` would leave the queue unserved."""
+    client, cli, processes, env, tmp_path = deployment
+    log = tmp_path / "worker.log"
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    from celery import Celery
+
+    control = Celery(broker=env["REDIS_URL"])
+    control.control.broadcast("shutdown", destination=[f"e2e{os.getpid()}@{os.uname().nodename}"])
+    code = processes["worker"].wait(30)
+    assert code != 0, log.read_text()[-2000:]
+    assert "worker.stopped_unasked" in log.read_text()

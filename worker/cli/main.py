@@ -69,8 +69,12 @@ def ingress() -> None:
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def worker(ctx: typer.Context) -> None:
-    """Run a drafting worker (Celery). Extra arguments go to `celery worker`."""
+    """Run a drafting worker (Celery). Extra arguments go to `celery worker`.
+
+    Exits non-zero whenever it stops without being told to (even where Celery would exit 0,
+    as after some broker reconnects), so any supervisor restarts it."""
     from tasks.app import app as celery_app
+    from tasks.app import stop_requested
 
     args = [
         "worker",
@@ -82,7 +86,17 @@ def worker(ctx: typer.Context) -> None:
         "--loglevel=INFO",
         *ctx.args,
     ]
-    celery_app.worker_main(argv=args)
+    try:
+        celery_app.worker_main(argv=args)
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not code and not stop_requested.is_set():
+        from worker.logs import log
+
+        log.error("worker.stopped_unasked", exit_code=code)
+        code = 1
+    raise SystemExit(code)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
