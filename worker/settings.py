@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     outbound_stream: str = "agent:outbound:drafts"
     consumer_group: str = "agent-runtime"
     ingress_batch_size: int = 200
+    # E-mail is stored this many at a time so a chat arriving meanwhile waits ~10 x 4 ms at most.
+    ingress_email_batch_size: int = 10
     ingress_block_ms: int = 1000
 
     config_cache_size: int = 500

@@ -188,3 +188,23 @@ def _wait_for_message(rt, event_id: str, timeout: float = 20.0) -> None:  # noqa
                 return
         time.sleep(0.2)
     raise AssertionError(f"{event_id} was never stored")
+
+
+def test_a_chat_is_stored_and_handed_over_before_an_email_backlog(rt):
+    """A person waits on a chat: it must not queue behind e-mail already in the stream."""
+    set_config(rt, "dealer-a")
+    ingress = Ingress(rt, name="t")
+    ingress.setup()
+    for i in range(60):
+        push(rt, "email", {"eventId": f"e{i}", "clientId": "dealer-a", "message": "Hello",
+                           "subject": "Question", "leadEmail": f"x{i}@example.com"})
+    push(rt, "chat", {"eventId": "c1", "clientId": "dealer-a", "message": "Still there?"})
+
+    ingress.handle(ingress.read(block_ms=None))
+    assert [c for _, _, c in rt.dispatcher.handed] == ["chat"]
+
+    ingress.handle(ingress.read(block_ms=None))  # then e-mail, a short batch at a time
+    emails = [c for _, _, c in rt.dispatcher.handed].count("email")
+    assert 0 < emails <= rt.settings.ingress_email_batch_size
+    _drain(ingress)
+    assert [c for _, _, c in rt.dispatcher.handed].count("email") == 60

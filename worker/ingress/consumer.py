@@ -71,13 +71,22 @@ class Ingress:
             ensure_group(self.rt.redis, stream, self.group)
 
     def read(self, start: str = ">", block_ms: int | None = None) -> list[Entry]:
-        """New entries (start '>'), or this consumer's own unacknowledged ones (start '0')."""
+        """New entries (start '>'), or this consumer's own unacknowledged ones (start '0').
+
+        New chat entries come first, and e-mail is read in small batches: a person waiting on
+        a chat never waits for more than one short e-mail batch to be stored (issue: chat drafts
+        stay fast behind an e-mail backlog)."""
+        s = self.rt.settings
+        if start != ">":
+            return self._read(dict.fromkeys(self.channels, start), s.ingress_batch_size, None)
+        chats = self._read({s.inbound_chat_stream: ">"}, s.ingress_batch_size, None)
+        if chats:
+            return chats
+        return self._read(dict.fromkeys(self.channels, ">"), s.ingress_email_batch_size, block_ms)
+
+    def _read(self, streams: dict[str, str], count: int, block_ms: int | None) -> list[Entry]:
         response = self.rt.redis.xreadgroup(
-            self.group,
-            self.name,
-            {stream: start for stream in self.channels},
-            count=self.rt.settings.ingress_batch_size,
-            block=block_ms,
+            self.group, self.name, streams, count=count, block=block_ms
         )
         return [
             Entry(stream_name, self.channels[stream_name], entry_id.decode(), fields)
