@@ -99,6 +99,32 @@ def test_replies_in_one_thread_share_a_conversation_and_withdraw_the_older_pendi
     assert statuses == {"m1": "withdrawn", "m2": "pending_review"}
 
 
+def test_a_reply_without_references_joins_its_parents_thread(rt):
+    """Some clients send only In-Reply-To. The parent is itself a reply, so its id is not the
+    thread's root: the stored parent tells which conversation the new mail belongs to."""
+    set_config(rt, "autohaus")
+    _ingest_and_draft(rt, {"eventId": "m1", "clientId": "autohaus",
+                           "rawMime": _mail("<b1@x>", "Is the Golf available?")})
+    rt.dispatcher.handed.clear()
+    _ingest_and_draft(rt, {"eventId": "m2", "clientId": "autohaus",
+                           "rawMime": _mail("<b2@x>", "And in blue?", "<b1@x>", "<b1@x>")})
+    rt.dispatcher.handed.clear()
+    _ingest_and_draft(rt, {"eventId": "m3", "clientId": "autohaus",
+                           "rawMime": _mail("<b3@x>", "Any news?", in_reply_to="<b2@x>")})
+    # Another tenant's mail with the same ids stays in its own thread.
+    set_config(rt, "other")
+    rt.dispatcher.handed.clear()
+    _ingest_and_draft(rt, {"eventId": "o1", "clientId": "other",
+                           "rawMime": _mail("<b9@x>", "Hello", in_reply_to="<b2@x>")})
+    by_event = {d["eventId"]: d for d in outbound(rt)}
+    assert by_event["m3"]["conversationId"] == "email-thread:<b1@x>"
+    assert by_event["m3"]["inReplyTo"] == "<b3@x>"
+    assert by_event["o1"]["conversationId"] == "email-thread:<b2@x>"
+    with rt.sessions() as s:
+        statuses = dict(s.execute(select(Draft.event_id, Draft.status)).all())
+    assert statuses["m2"] == "withdrawn" and statuses["m3"] == "pending_review"
+
+
 def test_email_without_client_id_is_routed_by_a_registered_recipient_address(rt):
     from typer.testing import CliRunner
 

@@ -48,6 +48,8 @@ def to_new_message(
     if not text.strip() and skip_reason is None:
         raise BadEvent("the e-mail has no readable text")
     assert event.client_id is not None, "routing gives every event its client first"
+    # Without References the thread root is unknown here: storage looks up the parent.
+    thread_parent = in_reply_to if email and not event.conversation_id and not references else None
     return NewMessage(
         client_id=event.client_id,
         event_id=event.event_id,
@@ -67,6 +69,7 @@ def to_new_message(
         metadata=metadata,
         received_at=event.received_at,
         skip_reason=skip_reason,
+        thread_parent=thread_parent,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,8 @@ class NewMessage:
     metadata: dict[str, Any] | None = None
     received_at: datetime | None = None
     skip_reason: str | None = None  # stored as "skipped": recorded, never drafted
+    # An e-mail's In-Reply-To when it carried no References: it joins its parent's thread.
+    thread_parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
     """Insert each message unless its (client, eventId) is already stored."""
     refs: list[StoredRef] = []
     for msg in messages:
+        if msg.thread_parent:
+            parent_thread = _thread_of(session, msg.client_id, msg.thread_parent)
+            if parent_thread:
+                msg = replace(msg, external_conversation_id=parent_thread)
         lead_id = _upsert_lead(session, msg)
         conversation_id = _upsert_conversation(session, msg, lead_id)
         stmt = (
@@ -147,6 +153,21 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
         # over again. The claim below makes a second hand-over harmless.
         refs.append(StoredRef(msg.client_id, existing.id, msg.channel, existing.status == "received"))
     return refs
+
+
+def _thread_of(session: Session, client_id: str, message_id: str) -> str | None:
+    """The conversation of this client's stored e-mail with that Message-ID, if any (ids are
+    compared with and without their angle brackets: producers differ)."""
+    bare = message_id.strip().strip("<>")
+    return session.scalar(
+        select(InboundMessage.external_conversation_id)
+        .where(
+            InboundMessage.client_id == client_id,
+            InboundMessage.message_id.in_({bare, f"<{bare}>"}),
+            InboundMessage.external_conversation_id.is_not(None),
+        )
+        .limit(1)
+    )
 
 
 def _withdraw_pending(session: Session, client_id: str, conversation: str) -> None:

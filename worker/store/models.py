@@ -116,6 +116,7 @@ class InboundMessage(Base):
         Index("ix_inbound_messages_client_lead", "client_id", "lead_id", "received_at"),
         Index("ix_inbound_messages_status_due", "status", "next_attempt_at"),
         Index("ix_inbound_messages_client_conversation", "client_id", "conversation_id", "id"),
+        Index("ix_inbound_messages_client_message_id", "client_id", "message_id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
