@@ -73,7 +73,23 @@ def use_runtime(rt: Runtime) -> None:
 @signals.worker_init.connect
 def _warm_imports(**_: object) -> None:
     # litellm takes seconds to import; pay that at start-up, not inside the first drafts.
-    import worker.adapters.llm_litellm  # noqa: F401
+    from worker.adapters.llm_litellm import warm_up
+
+    warm_up()
+
+
+@signals.worker_ready.connect
+def _warm_connections(**_: object) -> None:
+    # The first chat after a (re)start should not also pay for opening connections.
+    try:
+        rt = runtime()
+        with rt.engine.connect():
+            pass
+        rt.redis.ping()
+    except Exception as exc:  # noqa: BLE001 - not fatal: tasks retry until services answer
+        from worker.logs import log
+
+        log.warning("worker.warm_up.failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 @signals.worker_process_init.connect

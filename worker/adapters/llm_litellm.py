@@ -30,6 +30,12 @@ _PERMANENT = (
 )
 
 
+def warm_up() -> None:
+    """Load what the first model call would otherwise load while a lead waits: the OpenAI
+    SDK imports its resource classes on first use (~0.3-0.5 s)."""
+    import openai.resources  # noqa: F401
+
+
 class ModelTransientError(TransientError):
     """The model provider failed for now (rate limit, 5xx, timeout, connection)."""
 
