@@ -6,9 +6,10 @@ sends one chat message every --chat-every seconds and times each from XADD to it
 `agent:outbound:drafts`. The model is tests/support/fake_llm.py answering after --latency
 seconds, so "overhead" = chat latency - model latency; the target is p95 overhead <= 100 ms.
 
-Processes: `agent-runtime ingress` and --workers `agent-runtime worker` processes taking every
-queue; with --chat-worker, as in the Procfile, those take e-mail (and maintenance) only and one
-more `agent-runtime worker --queues=drafts.chat` takes the chats. Printed: chat latency and overhead
+Processes, as in the Procfile: `agent-runtime ingress`, --workers `agent-runtime worker`
+processes taking every queue, and with --chat-worker one more `agent-runtime worker
+--queues=drafts.chat` (the Procfile's `chatworker`) that takes chats only, so a chat never
+waits for a thread, or for the GIL, behind e-mail drafts. Printed: chat latency and overhead
 p50/p95/max, how many e-mails were still undrafted ahead of each chat (min/median), e-mail
 drafts/s meanwhile, duplicate or missing chat drafts.
 
@@ -69,11 +70,9 @@ def start(args: argparse.Namespace, procs: tp.Processes, r: redis.Redis, llm_por
     ingress = procs.start("ingress", [tp.CLI, "ingress"])
     host = socket.gethostname()
     names, pids = [], {"ingress": ingress.proc.pid, "fake_llm": llm.proc.pid}
-    # With a chat worker the others leave chat to it, as in the Procfile.
-    queues = ["--queues=drafts.email,maintenance"] if args.chat_worker else []
     for i in range(1, args.workers + 1):
         child = procs.start(f"worker{i}", [tp.CLI, "worker", f"--concurrency={args.concurrency}",
-                                           *queues, "-n", f"chatbench{i}@%h"])
+                                           "-n", f"chatbench{i}@%h"])
         names.append(f"chatbench{i}@{host}")
         pids[child.name] = child.proc.pid
     if args.chat_worker:
