@@ -64,7 +64,9 @@ def run_demo(events_path: Path | None) -> None:
 
     model = settings.llm_model or "offline drafter (set LLM_MODEL for a real model)"
     console.print(f"[bold]agent-runtime demo[/] — {len(events)} events, model: {model}")
-    entries = ingress.read(start=">")
+    entries = []
+    while batch := ingress.read(start=">"):  # chats first, then e-mail a batch at a time
+        entries += batch
     for entry in track(entries, description="Drafting", console=console):
         ingress.handle([entry])
 
