@@ -26,7 +26,9 @@ def chunk_text(text: str) -> list[Chunk]:
     for heading, paragraphs in _sections(text):
         chunks.extend(Chunk(heading, body) for body in _pack(paragraphs))
     if not chunks and text.strip():  # headings and nothing else: still worth finding
-        chunks = [Chunk("", body) for body in _pack([" ".join(text.split())])]
+        titles = [m.group(2) if (m := _ATX_HEADING.match(line)) else line.strip()
+                  for line in text.split("\n")]
+        chunks = [Chunk("", body) for body in _pack([" ".join(t for t in titles if t)])]
     return chunks
 
 
