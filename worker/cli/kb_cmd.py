@@ -20,6 +20,7 @@ from worker.knowledge import library
 from worker.knowledge.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
+from worker.logs import configure_logging
 
 app = typer.Typer(help="The client's own documents (price lists, policies, opening hours), "
                   "searched for every draft and shown only to their audience.",
@@ -37,6 +38,8 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     from worker.store.db import make_engine, make_session_factory
 
     cfg = settings()
+    # stdout carries the results; only warnings (e.g. a broker that is down) go to stderr.
+    configure_logging("WARNING", cfg.log_json)
     engine = make_engine(cfg)
     sessions = make_session_factory(engine)
     if inline or cfg.is_sqlite:  # the demo's SQLite has no broker: work is done right here
