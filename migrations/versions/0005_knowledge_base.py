@@ -96,7 +96,6 @@ def upgrade() -> None:
             "setweight(to_tsvector('english'::regconfig, text), 'D')) STORED"
         )
         op.execute("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)")
-        op.create_index("ix_kb_chunks_client", "kb_chunks", ["client_id"])
 
 
 def downgrade() -> None:
