@@ -26,7 +26,9 @@ _TS_CONFIG = literal_column("'english'::regconfig")
 _TSV = literal_column("kb_chunks.tsv")
 # Weights of {D, C, B, A}: a word in the chunk's headings (A) counts twice one in its body (D).
 _RANK_WEIGHTS = literal_column("'{0.5, 0.5, 0.5, 1.0}'::float4[]")
-# ts_rank_cd normalization: 1 = divide by 1 + log(length), 32 = rank / (rank + 1), so 0 … 1.
+# Normalization: 1 = divide by 1 + log(length), 32 = rank / (rank + 1), so 0 … 1. ts_rank,
+# not ts_rank_cd: an OR of a lead's words matches many chunks, and on those ts_rank_cd took
+# 2.4 times as long (bench/kb_ingest.py) for no better order of such short chunks.
 _RANK_NORMALIZATION = 33
 
 
@@ -54,7 +56,7 @@ def search_knowledge(
         return []
     if session.get_bind().dialect.name == "postgresql":
         tsquery = func.websearch_to_tsquery(_TS_CONFIG, " or ".join(terms))
-        score = func.ts_rank_cd(_RANK_WEIGHTS, _TSV, tsquery, _RANK_NORMALIZATION)
+        score = func.ts_rank(_RANK_WEIGHTS, _TSV, tsquery, _RANK_NORMALIZATION)
         matches = _TSV.op("@@")(tsquery)
     else:  # the demo's SQLite: the share of query words the chunk contains
         haystack = func.lower(KbChunk.heading + " " + KbChunk.text)
