@@ -12,7 +12,7 @@ from worker.settings import Settings
 
 _settings = Settings()
 
-app = Celery("agent_runtime", include=["tasks.drafting", "tasks.schedule"])
+app = Celery("agent_runtime", include=["tasks.drafting", "tasks.schedule", "tasks.knowledge"])
 app.conf.update(
     broker_url=_settings.celery_broker_url,
     broker_connection_retry_on_startup=True,
@@ -33,6 +33,7 @@ app.conf.update(
     task_routes={
         "drafts.reprocess_failed": {"queue": "maintenance"},
         "outbox.relay": {"queue": "maintenance"},
+        "kb.*": {"queue": "maintenance"},
     },
     beat_schedule={
         "reprocess-failed-replies": {
@@ -42,6 +43,10 @@ app.conf.update(
         "relay-outbox": {
             "task": "outbox.relay",
             "schedule": _settings.outbox_relay_every_seconds,
+        },
+        "sweep-knowledge-documents": {
+            "task": "kb.sweep",
+            "schedule": _settings.reprocess_every_seconds,
         },
     },
     worker_hijack_root_logger=False,

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     reprocess_every_seconds: float = 30.0
     outbox_relay_every_seconds: float = 5.0
 
+    # Knowledge base: upload limit; how long a worker owns a document it processes before the
+    # sweeper (every REPROCESS_EVERY_SECONDS) hands it to another; processing runs that may
+    # die on one file before it is failed for good.
+    kb_max_upload_bytes: int = 50 * 1024 * 1024
+    kb_lease_seconds: int = 600
+    kb_max_attempts: int = 3
+
     # Prefix of this deployment's own Redis keys (rate limits, budgets, circuit breakers).
     redis_namespace: str = "agent-runtime"
     breaker_fail_max: int = 20  # failures in a row that switch a model off
