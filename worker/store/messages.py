@@ -352,7 +352,8 @@ def list_failed(
 
 
 def requeue_failed(session: Session, client_id: str, message_id: str | None) -> int:
-    """An operator's retry: failed → received with a fresh attempt budget; beat picks it up."""
+    """An operator's retry: the message becomes due now with a fresh attempt budget (marked
+    transient, so beat's next reprocessing run hands it to a worker)."""
     stmt = update(InboundMessage).where(
         InboundMessage.client_id == client_id, InboundMessage.status == "failed"
     )
