@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -53,8 +54,9 @@ def send(
 @app.command()
 def ingress() -> None:
     """Run the inbound stream consumer until SIGTERM/SIGINT."""
+    from schema.events import Channel
     from tasks.app import runtime
-    from worker.ingress.consumer import Ingress
+    from worker.ingress.consumer import Ingress, consumer_name
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
@@ -63,7 +65,29 @@ def ingress() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    Ingress(runtime()).run(stop)
+    # One consumer per channel, each in its own thread: a chat is stored the moment it
+    # arrives, never after the e-mail batch in progress. A short GIL switch interval keeps
+    # e-mail parsing (pure Python) from holding the chat thread up for long.
+    sys.setswitchinterval(0.001)
+    rt = runtime()
+    base = consumer_name()
+    consumers = [
+        threading.Thread(
+            target=Ingress(rt, name=f"{base}-{c.value}", channels=(c,)).run,
+            args=(stop,), name=f"ingress-{c.value}",
+        )
+        for c in (Channel.CHAT, Channel.EMAIL)
+    ]
+    for thread in consumers:
+        thread.start()
+    while all(t.is_alive() for t in consumers) and not stop.wait(0.5):
+        pass
+    died = not stop.is_set()  # a consumer ended on its own: it crashed (traceback above)
+    stop.set()
+    for thread in consumers:
+        thread.join()
+    if died:
+        raise SystemExit(1)
 
 
 @app.command(

@@ -56,11 +56,16 @@ def consumer_name() -> str:
 
 
 class Ingress:
-    def __init__(self, rt: Runtime, name: str | None = None):
+    """One consumer of the inbound streams of `channels` (default: both)."""
+
+    def __init__(
+        self, rt: Runtime, name: str | None = None, channels: tuple[Channel, ...] | None = None
+    ):
         self.rt = rt
         self.name = name or consumer_name()
         s = rt.settings
-        self.channels = {s.inbound_email_stream: Channel.EMAIL, s.inbound_chat_stream: Channel.CHAT}
+        wanted = channels or (Channel.EMAIL, Channel.CHAT)
+        self.channels = {s.stream_for(c.value): c for c in wanted}
         self.group = s.consumer_group
         self._secret = (
             s.lead_hash_key.get_secret_value().encode() if s.lead_hash_key else b"demo-only-key"
@@ -79,10 +84,13 @@ class Ingress:
         s = self.rt.settings
         if start != ">":
             return self._read(dict.fromkeys(self.channels, start), s.ingress_batch_size, None)
-        chats = self._read({s.inbound_chat_stream: ">"}, s.ingress_batch_size, None)
-        if chats:
-            return chats
-        return self._read(dict.fromkeys(self.channels, ">"), s.ingress_email_batch_size, block_ms)
+        if len(self.channels) > 1:
+            chats = self._read({s.inbound_chat_stream: ">"}, s.ingress_batch_size, None)
+            if chats:
+                return chats
+        email = s.inbound_email_stream in self.channels
+        count = s.ingress_email_batch_size if email else s.ingress_batch_size
+        return self._read(dict.fromkeys(self.channels, ">"), count, block_ms)
 
     def _read(self, streams: dict[str, str], count: int, block_ms: int | None) -> list[Entry]:
         response = self.rt.redis.xreadgroup(
