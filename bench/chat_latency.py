@@ -53,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chat-worker", action="store_true",
                    help="also run a worker that takes only drafts.chat")
     p.add_argument("--chat-concurrency", type=int, default=50)
+    p.add_argument("--nice", type=int, default=10,
+                   help="--nice of the all-queue workers when a chat worker runs (Procfile: 10)")
     p.add_argument("--warmup", type=int, default=10,
                    help="unmeasured chats drafted before the e-mails are pushed")
     p.add_argument("--redis-db", type=int, default=8, help="dedicated Redis db (flushed!)")
@@ -70,9 +72,10 @@ def start(args: argparse.Namespace, procs: tp.Processes, r: redis.Redis, llm_por
     ingress = procs.start("ingress", [tp.CLI, "ingress"])
     host = socket.gethostname()
     names, pids = [], {"ingress": ingress.proc.pid, "fake_llm": llm.proc.pid}
+    nice = [f"--nice={args.nice}"] if args.chat_worker and args.nice else []
     for i in range(1, args.workers + 1):
         child = procs.start(f"worker{i}", [tp.CLI, "worker", f"--concurrency={args.concurrency}",
-                                           "-n", f"chatbench{i}@%h"])
+                                           *nice, "-n", f"chatbench{i}@%h"])
         names.append(f"chatbench{i}@{host}")
         pids[child.name] = child.proc.pid
     if args.chat_worker:
@@ -160,6 +163,7 @@ def run(args: argparse.Namespace, procs: tp.Processes, db_name: str, llm_port: i
     dup = sum(len(seen.drafts_per_event[e]) - 1 for e in sent if seen.drafts_per_event.get(e))
     return {
         "setup": (f"{args.workers} worker(s) x {args.concurrency} threads"
+                  + (f" (nice {args.nice})" if args.chat_worker and args.nice else "")
                   + (f" + chat worker x {args.chat_concurrency}" if args.chat_worker else "")),
         "model latency": f"{args.latency * 1000:.0f} ms",
         "chats timed": f"{len(latencies)} of {args.chats} (complete: {complete})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -93,13 +94,23 @@ def ingress() -> None:
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-def worker(ctx: typer.Context) -> None:
+def worker(
+    ctx: typer.Context,
+    nice: int = typer.Option(
+        0, "--nice", min=0, max=19,
+        help="lower this worker's CPU priority (the Procfile's all-queue worker uses 10, so a "
+        "CPU-bound e-mail backlog yields to the chat worker and ingress)",
+    ),
+) -> None:
     """Run a drafting worker (Celery). Extra arguments go to `celery worker`.
 
     Exits non-zero whenever it stops without being told to (even where Celery would exit 0,
     as after some broker reconnects), so any supervisor restarts it."""
     from tasks.app import app as celery_app
     from tasks.app import stop_requested
+
+    if nice:
+        os.nice(nice)
 
     args = [
         "worker",
