@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from ulid import ULID
 
@@ -39,12 +40,11 @@ _NOT_FOUND = {404: {"description": "not found (or another client's)"}}
 )
 async def reply(
     body: ReplyIn,
-    response: Response,
     client: str = Depends(client_id),
     rt: Runtime = Depends(runtime),
     wait: float | None = Query(None, ge=0, le=60, description="seconds to wait for the draft "
                                "(default REPLY_WAIT_SECONDS)"),
-) -> ReplyOut | ReplyPending:
+) -> ReplyOut | JSONResponse:
     """Store and enqueue a chat message exactly as a chat event from the stream, then wait
     (bounded) for its draft. The same eventId is never drafted twice: sending it again
     returns the existing draft."""
@@ -66,7 +66,7 @@ async def reply(
             break
         await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
         pause = min(pause * 1.5, 0.25)
-    return _reply_or_pending(response, event["eventId"], message, draft)
+    return _reply_or_pending(event["eventId"], message, draft)
 
 
 @router.get(
@@ -75,14 +75,14 @@ async def reply(
     responses={202: {"model": ReplyPending}, **_NOT_FOUND},
 )
 def reply_status(
-    eventId: str, response: Response, client: str = Depends(client_id),  # noqa: N803
+    eventId: str = Path(pattern=r"^[^\x00]{1,200}$"), client: str = Depends(client_id),  # noqa: N803
     rt: Runtime = Depends(runtime),
-) -> ReplyOut | ReplyPending:
+) -> ReplyOut | JSONResponse:
     """The draft of a message sent with POST /reply, once it is ready (202 until then)."""
     message, draft = _state(rt, client, eventId)
     if message is None:
         raise HTTPException(404, f"no message with eventId {eventId!r}")
-    return _reply_or_pending(response, eventId, message, draft)
+    return _reply_or_pending(eventId, message, draft)
 
 
 def _state(rt: Runtime, client: str, event_id: str):  # noqa: ANN202
@@ -91,8 +91,8 @@ def _state(rt: Runtime, client: str, event_id: str):  # noqa: ANN202
 
 
 def _reply_or_pending(
-    response: Response, event_id: str, message: InboundMessage | None, draft: Draft | None
-) -> ReplyOut | ReplyPending:
+    event_id: str, message: InboundMessage | None, draft: Draft | None
+) -> ReplyOut | JSONResponse:
     if draft is not None:
         return ReplyOut(
             reply=draft.reply, quickReplies=draft.quick_replies, usedConfigId=draft.config_id,
@@ -100,13 +100,15 @@ def _reply_or_pending(
             status=draft.status, configVersion=draft.config_version, model=draft.model,
             degraded=draft.degraded,
         )
-    response.status_code = 202
     assert message is not None
-    return ReplyPending(
+    location = f"/api/agent/reply/{event_id}"
+    pending = ReplyPending(
         eventId=event_id, messageId=message.id, status=message.status,
         reason=message.last_error if message.status in ("failed", "skipped") else None,
-        location=f"/api/agent/reply/{event_id}",
+        location=location,
     )
+    return JSONResponse(pending.model_dump(mode="json"), status_code=202,
+                        headers={"Location": location})
 
 
 # --- config --------------------------------------------------------------------------------

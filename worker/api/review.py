@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from sqlalchemy.orm import Session
 
 from schema.agent_config import AgentConfigFields
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api/agent/drafts", tags=["review"])
 _NOT_FOUND = {404: {"description": "no such draft (or another client's)"}}
 _ACTION = {**_NOT_FOUND, 409: {"description": "the draft is no longer pending review"},
            501: {"description": "review use cases not installed"}}
+DraftId = Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="the draft's id (a ULID)")
 _HIDDEN = {"client_id", "inbound_message_id"}  # internal columns
 
 
@@ -64,7 +65,8 @@ def list_drafts(
 
 @router.get("/{draftId}", response_model=DraftDetail, responses=_NOT_FOUND)
 def show_draft(
-    draftId: str, client: str = Depends(client_id), rt: Runtime = Depends(runtime)  # noqa: N803
+    draftId: str = DraftId, client: str = Depends(client_id),  # noqa: N803
+    rt: Runtime = Depends(runtime),
 ) -> DraftDetail:
     """One draft with what it was written from: the config version, the memory it recalled,
     the lead's message, usage."""
@@ -141,7 +143,8 @@ def _reviewer(given: str | None, who: Caller) -> str:
 
 @router.post("/{draftId}/approve", response_model=DraftOut, responses=_ACTION)
 def approve(
-    draftId: str, body: ApproveIn | None = None, client: str = Depends(client_id),  # noqa: N803
+    draftId: str = DraftId, *, body: ApproveIn | None = None,  # noqa: N803
+    client: str = Depends(client_id),
     who: Caller = Depends(caller), rt: Runtime = Depends(runtime),
 ) -> DraftOut:
     """Approve as written: the reply becomes a memory example for this lead."""
@@ -152,7 +155,7 @@ def approve(
 
 @router.post("/{draftId}/edit", response_model=DraftOut, responses=_ACTION)
 def edit(
-    draftId: str, body: EditIn, client: str = Depends(client_id),  # noqa: N803
+    draftId: str = DraftId, *, body: EditIn, client: str = Depends(client_id),  # noqa: N803
     who: Caller = Depends(caller), rt: Runtime = Depends(runtime),
 ) -> DraftOut:
     """Approve with changes: both texts and the edit distance are kept; the edited text
@@ -164,7 +167,7 @@ def edit(
 
 @router.post("/{draftId}/reject", response_model=DraftOut, responses=_ACTION)
 def reject(
-    draftId: str, body: RejectIn, client: str = Depends(client_id),  # noqa: N803
+    draftId: str = DraftId, *, body: RejectIn, client: str = Depends(client_id),  # noqa: N803
     who: Caller = Depends(caller), rt: Runtime = Depends(runtime),
 ) -> DraftOut:
     """Reject with a reason; counted against the config version that wrote the draft."""

@@ -5,10 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from typing_extensions import Annotated
 
 from schema.agent_config import AgentConfigFields
 from schema.events import MAX_MESSAGE_CHARS
+
+
+def _storable(value: str) -> str:
+    """Postgres text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\u0000)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class ReplyIn(BaseModel):
@@ -129,17 +145,17 @@ class DraftDetail(DraftOut):
 
 
 class ApproveIn(BaseModel):
-    reviewer: str | None = Field(None, max_length=200)
+    reviewer: Text | None = Field(None, max_length=200)
 
 
 class EditIn(BaseModel):
-    text: str = Field(min_length=1, max_length=20_000)
-    reviewer: str | None = Field(None, max_length=200)
+    text: Text = Field(min_length=1, max_length=20_000)
+    reviewer: Text | None = Field(None, max_length=200)
 
 
 class RejectIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2_000)
-    reviewer: str | None = Field(None, max_length=200)
+    reason: Text = Field(min_length=1, max_length=2_000)
+    reviewer: Text | None = Field(None, max_length=200)
 
 
 class HealthOut(BaseModel):

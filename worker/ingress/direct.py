@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from schema.events import Channel
-from worker.errors import UnknownClient
+from worker.errors import BadEvent, UnknownClient
 from worker.ingress.decode import decode_entry
 from worker.ingress.normalize import check_model_allowed, to_new_message
 from worker.runtime import Runtime
@@ -16,7 +16,11 @@ from worker.store.messages import StoredRef
 
 def accept_chat(rt: Runtime, event: dict) -> StoredRef:
     """Raises BadEvent (with the reason) for what the stream would have kept aside."""
-    parsed = decode_entry(Channel.CHAT, {b"payload": orjson.dumps(event)})
+    try:
+        raw = orjson.dumps(event)
+    except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate: not UTF-8, not storable
+        raise BadEvent(f"payload is not valid Unicode: {exc}") from exc
+    parsed = decode_entry(Channel.CHAT, {b"payload": raw})
     assert parsed.client_id is not None
     config = rt.configs.resolve(parsed.client_id)
     if config is None:
