@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from cachetools import LRUCache
 from pydantic import ValidationError
 from ulid import ULID
 
@@ -121,16 +122,24 @@ def _config_out(resolved: ResolvedConfig) -> ConfigOut:
     )
 
 
+# A config version never changes once written: its JSON is rendered once per process.
+_rendered: LRUCache = LRUCache(maxsize=2_000)
+
+
 @router.get("/config/active", response_model=ConfigOut, responses=_NOT_FOUND)
 async def get_active_config(
     client: str = Depends(client_id), rt: Runtime = Depends(runtime)
-) -> ConfigOut:
+) -> Response:
     """The client's active config (version 0 and the defaults when it has none). Served from
     the per-process cache that a PUT invalidates in every process."""
     resolved = rt.configs.cached(client) or await run_in_threadpool(rt.configs.resolve, client)
     if resolved is None:
         raise HTTPException(404, f"no client {client!r}")
-    return _config_out(resolved)
+    key = (client, resolved.config_id, resolved.version)
+    body = _rendered.get(key)
+    if body is None:
+        body = _rendered[key] = _config_out(resolved).model_dump_json(by_alias=True).encode()
+    return Response(body, media_type="application/json")
 
 
 @router.put(
