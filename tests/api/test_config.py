@@ -41,7 +41,8 @@ def test_invalid_configs_are_refused_field_by_field_and_change_nothing(api):
     http = api.client_with_key("alpha", CONFIG)
     for bad, field in (({"name": ""}, "name"), ({"dosList": "not a list"}, "dosList"),
                        ({"colour": "red"}, "colour"),
-                       ({"rateLimitPerMinute": -1}, "rateLimitPerMinute")):
+                       ({"rateLimitPerMinute": -1}, "rateLimitPerMinute"),
+                       ({"dosList": ["fine", "not\u0000fine"]}, "NUL")):
         response = http.put("/api/agent/config/active", json=bad)
         assert response.status_code == 422, bad
         assert field in response.text
