@@ -37,14 +37,18 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
+# Every column of drafts, camelCase: review columns added by later migrations show up in the
+# API without a change here.
+_FIELDS = [
+    (column.key, _camel(column.name)) for column in Draft.__table__.columns
+    if column.name not in _HIDDEN and column.name != "id"
+]
+
+
 def draft_json(draft: Draft) -> dict[str, Any]:
-    """Every column of the draft, camelCase; review columns added by later migrations show up
-    without a change here."""
     out = {"draftId": draft.id}
-    for column in Draft.__table__.columns:
-        if column.name in _HIDDEN or column.name == "id":
-            continue
-        out[_camel(column.name)] = getattr(draft, column.key, None)
+    for key, name in _FIELDS:
+        out[name] = getattr(draft, key, None)
     return out
 
 
