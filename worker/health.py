@@ -88,11 +88,11 @@ def check_health(rt: Runtime, client_id: str | None) -> HealthReport:
     report.checks["redis"] = _timed(lambda: {"ok": bool(rt.redis.ping())})
     report.checks["backlog"] = _timed(lambda: _backlog(rt))
     report.checks["workers"] = _timed(lambda: _workers(rt))
-    config = None
+    client_model = None
     if client_id is not None:
         report.checks["config"] = _timed(lambda: _config(rt, client_id))
-        config = rt.configs.resolve(client_id) if report.checks["database"]["ok"] else None
-    model = (config.fields.model if config else None) or s.llm_model
+        client_model = report.checks["config"].get("model")
+    model = client_model or s.llm_model
     report.checks["model"] = _timed(lambda: _model(rt, model))
     return report
 
@@ -137,7 +137,8 @@ def _config(rt: Runtime, client_id: str) -> dict:
         row = tenants.active_config(session, client_id)
     if row is None:
         return {"ok": False, "error": "no active config: drafts use the defaults"}
-    return {"ok": True, "configId": row.id, "version": row.version}
+    return {"ok": True, "configId": row.id, "version": row.version,
+            "model": row.fields.get("model")}
 
 
 def _model(rt: Runtime, model: str | None) -> dict:

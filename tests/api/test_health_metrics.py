@@ -62,3 +62,17 @@ def test_metrics_count_drafts_requests_and_cost(api):
     assert ('agent_http_requests_total{method="GET",route="/api/agent/config/active",'
             'status="200"}') in text
     assert f'agent_stream_lag{{stream="{api.rt.settings.inbound_chat_stream}"}}' in text
+
+
+def test_a_database_outage_is_a_503_with_retry_after_not_a_crash(make_runtime):
+    from tests.api.conftest import ApiServer
+
+    rt = make_runtime(database_url="postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    server = ApiServer(rt).start()
+    try:
+        response = server.client("ar_some-key").get("/api/agent/config/active")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        # Without the database no key can be checked: health is a 503 as well.
+        assert server.client("ar_some-key").get("/api/agent/health").status_code == 503
+    finally:
+        server.stop()

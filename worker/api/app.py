@@ -13,13 +13,16 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
 from fastapi import FastAPI
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from worker import metrics
 from worker.api import agent, review
 from worker.api.auth import KeyCache
+from worker.logs import log
 from worker.runtime import Runtime
 from worker.settings import Settings
 
@@ -53,7 +56,18 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     for router in ROUTERS:
         app.include_router(router)
     app.add_route("/metrics", _metrics, include_in_schema=False)
-    return RequestMetrics(app)
+    app.add_middleware(RequestMetrics)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(redis.ConnectionError, _unavailable)
+    app.add_exception_handler(redis.TimeoutError, _unavailable)
+    return app
+
+
+async def _unavailable(_request, exc: Exception) -> JSONResponse:  # noqa: ANN001
+    """Postgres or Redis is down: say so (and when to come back) rather than a bare 500."""
+    log.warning("api.dependency_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+    return JSONResponse({"detail": "a backing service (database or Redis) is unavailable; "
+                         "retry shortly"}, status_code=503, headers={"Retry-After": "5"})
 
 
 def _build_runtime(settings: Settings) -> Runtime:
@@ -77,11 +91,8 @@ class RequestMetrics:
     """ASGI middleware: count and time each request by its route template (not its path, so
     ids do not explode the label set)."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app) -> None:  # noqa: ANN001
         self.app = app
-
-    def __getattr__(self, name: str):  # noqa: ANN204 - state, openapi(), … of the app
-        return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
