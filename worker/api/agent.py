@@ -21,6 +21,7 @@ from worker.api.schemas import (
 from worker.errors import BadEvent
 from worker.health import check_health
 from worker.ingress.direct import accept_chat
+from worker.logs import log
 from worker.runtime import Runtime
 from worker.store import replies, stats, tenants
 from worker.store.models import Draft, InboundMessage
@@ -76,7 +77,8 @@ async def reply(
     responses={202: {"model": ReplyPending}, **_NOT_FOUND},
 )
 def reply_status(
-    eventId: str = Path(pattern=r"^[^\x00]{1,200}$"), client: str = Depends(client_id),  # noqa: N803
+    eventId: str = Path(pattern=r"^[^\x00]{1,200}$"),  # noqa: N803
+    client: str = Depends(client_id),
     rt: Runtime = Depends(runtime),
 ) -> ReplyOut | JSONResponse:
     """The draft of a message sent with POST /reply, once it is ready (202 until then)."""
@@ -158,6 +160,8 @@ def put_active_config(
         config_id, version = row.id, row.version
     rt.configs.invalidate(client)
     announce(rt.redis, rt.settings.redis_namespace, "config", client)
+    log.info("config.activated", client_id=client, config_id=config_id, version=version,
+             via="api")
     return _config_out(
         ResolvedConfig(client_id=client, config_id=config_id, version=version, fields=fields)
     )

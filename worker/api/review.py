@@ -18,6 +18,7 @@ from schema.agent_config import AgentConfigFields
 from worker import metrics
 from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
+from worker.logs import log
 from worker.runtime import Runtime
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
@@ -125,7 +126,7 @@ def _http_error(exc: Exception) -> HTTPException | None:
     return None
 
 
-def _act(rt: Runtime, action: str, call) -> DraftOut:  # noqa: ANN001
+def _act(rt: Runtime, client: str, action: str, reviewer: str, call) -> DraftOut:  # noqa: ANN001
     try:
         with rt.sessions.begin() as session:
             draft = call(session)
@@ -138,6 +139,8 @@ def _act(rt: Runtime, action: str, call) -> DraftOut:  # noqa: ANN001
             raise
         raise mapped from exc
     metrics.REVIEWS.labels(action).inc()
+    log.info("review." + action, client_id=client, draft_id=out.draftId, reviewer=reviewer,
+             config_version=out.configVersion)
     return out
 
 
@@ -154,7 +157,8 @@ def approve(
     """Approve as written: the reply becomes a memory example for this lead."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer if body else None, who)
-    return _act(rt, "approve", lambda s: review.approve(s, client, draftId, reviewer))
+    return _act(rt, client, "approve", reviewer,
+                lambda s: review.approve(s, client, draftId, reviewer))
 
 
 @router.post("/{draftId}/edit", response_model=DraftOut, responses=_ACTION)
@@ -166,7 +170,8 @@ def edit(
     becomes the memory example."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
-    return _act(rt, "edit", lambda s: review.edit(s, client, draftId, body.text, reviewer))
+    return _act(rt, client, "edit", reviewer,
+                lambda s: review.edit(s, client, draftId, body.text, reviewer))
 
 
 @router.post("/{draftId}/reject", response_model=DraftOut, responses=_ACTION)
@@ -177,4 +182,5 @@ def reject(
     """Reject with a reason; counted against the config version that wrote the draft."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
-    return _act(rt, "reject", lambda s: review.reject(s, client, draftId, body.reason, reviewer))
+    return _act(rt, client, "reject", reviewer,
+                lambda s: review.reject(s, client, draftId, body.reason, reviewer))
