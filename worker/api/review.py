@@ -7,7 +7,7 @@ HTTP. Until that module is installed the three actions answer 501.
 
 from __future__ import annotations
 
-import re
+import inspect
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from schema.agent_config import AgentConfigFields
 from worker import metrics
 from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
+from worker.errors import AgentRuntimeError
 from worker.logs import log
 from worker.runtime import Runtime
 from worker.store import drafts, messages, tenants
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/api/agent/drafts", tags=["review"])
 
 _NOT_FOUND = {404: {"description": "no such draft (or another client's)"}}
 _ACTION = {**_NOT_FOUND, 409: {"description": "the draft is no longer pending review"},
+           422: {"description": "refused: e.g. an empty text or reason"},
            501: {"description": "review use cases not installed"}}
 DraftId = Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="the draft's id (a ULID)")
 _HIDDEN = {"client_id", "inbound_message_id"}  # internal columns
@@ -116,28 +118,33 @@ def _review_module():  # noqa: ANN202
     return review
 
 
-def _http_error(exc: Exception) -> HTTPException | None:
-    """The review use cases raise a not-found or a conflict (not pending) error."""
-    name = type(exc).__name__
-    if isinstance(exc, LookupError) or re.search(r"NotFound|Missing|Unknown", name):
-        return HTTPException(404, str(exc) or "no such draft")
-    if re.search(r"Conflict|NotPending|AlreadyReviewed|State", name):
-        return HTTPException(409, str(exc) or "the draft is no longer pending review")
-    return None
+def _call(use_case, session: Session, *args: object, reviewer: str):  # noqa: ANN001, ANN202
+    """Pass the reviewer where the use case takes one."""
+    if "reviewer" in inspect.signature(use_case).parameters:
+        return use_case(session, *args, reviewer=reviewer)
+    return use_case(session, *args)
 
 
-def _act(rt: Runtime, client: str, action: str, reviewer: str, call) -> DraftOut:  # noqa: ANN001
+def _refusal(rt: Runtime, client: str, draft_id: str, exc: Exception) -> HTTPException:
+    """The use cases refuse a draft that does not exist for the client or is not pending
+    (and input they cannot use): tell which from the draft itself, whatever the error's name."""
+    with rt.sessions() as session:
+        draft = drafts.get_draft(session, client, draft_id)
+    if draft is None:
+        return HTTPException(404, f"no draft {draft_id!r}")
+    if draft.status != "pending_review":
+        return HTTPException(409, f"draft {draft_id!r} is {draft.status}, not pending review")
+    return HTTPException(422, str(exc) or type(exc).__name__)
+
+
+def _act(rt: Runtime, client: str, draft_id: str, action: str, reviewer: str,
+         call) -> DraftOut:  # noqa: ANN001
     try:
         with rt.sessions.begin() as session:
             draft = call(session)
             out = DraftOut(**draft_json(draft))
-    except HTTPException:
-        raise
-    except Exception as exc:
-        mapped = _http_error(exc)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    except (AgentRuntimeError, LookupError, ValueError) as exc:
+        raise _refusal(rt, client, draft_id, exc) from exc
     metrics.REVIEWS.labels(action).inc()
     log.info("review." + action, client_id=client, draft_id=out.draftId, reviewer=reviewer,
              config_version=out.configVersion)
@@ -157,8 +164,8 @@ def approve(
     """Approve as written: the reply becomes a memory example for this lead."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer if body else None, who)
-    return _act(rt, client, "approve", reviewer,
-                lambda s: review.approve(s, client, draftId, reviewer))
+    return _act(rt, client, draftId, "approve", reviewer,
+                lambda s: _call(review.approve, s, client, draftId, reviewer=reviewer))
 
 
 @router.post("/{draftId}/edit", response_model=DraftOut, responses=_ACTION)
@@ -170,8 +177,8 @@ def edit(
     becomes the memory example."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
-    return _act(rt, client, "edit", reviewer,
-                lambda s: review.edit(s, client, draftId, body.text, reviewer))
+    return _act(rt, client, draftId, "edit", reviewer,
+                lambda s: _call(review.edit, s, client, draftId, body.text, reviewer=reviewer))
 
 
 @router.post("/{draftId}/reject", response_model=DraftOut, responses=_ACTION)
@@ -182,5 +189,6 @@ def reject(
     """Reject with a reason; counted against the config version that wrote the draft."""
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
-    return _act(rt, client, "reject", reviewer,
-                lambda s: review.reject(s, client, draftId, body.reason, reviewer))
+    return _act(rt, client, draftId, "reject", reviewer,
+                lambda s: _call(review.reject, s, client, draftId, body.reason,
+                                reviewer=reviewer))
