@@ -150,7 +150,7 @@ def test_an_approved_reply_is_recalled_for_the_leads_next_message(deployment, fa
         "eventId": "web-2", "message": "Can I see it on Saturday?", "leadId": "lead-42",
         "conversationId": "chat-43"})
     assert second.status_code == 200, second.text
-    prompt = httpx.get(f"{fake_llm.url}/_last", params={"model": "e2e-api"}).json()
+    prompt = fake_llm.fake.last_request["e2e-api"]  # what the model was shown
     shown = " ".join(m["content"] for m in prompt["messages"])
     assert first["reply"][:40] in shown, "the approved reply was not recalled"
     assert second.json()["memoryContextDocs"]
