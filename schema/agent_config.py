@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _Item = Field(max_length=500)
 
@@ -50,6 +52,21 @@ class AgentConfigFields(BaseModel):
     daily_token_budget: int | None = Field(default=None, alias="dailyTokenBudget", ge=0)
     daily_cost_budget_usd: float | None = Field(default=None, alias="dailyCostBudgetUsd", ge=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        """Postgres text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
+        if isinstance(data, dict):
+            for value in _strings(data):
+                if "\x00" in value:
+                    raise ValueError("text must not contain NUL (\\u0000)")
+                if not value.isascii():
+                    try:
+                        value.encode("utf-8")
+                    except UnicodeEncodeError as exc:
+                        raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+        return data
+
     @field_validator("dos_list", "donts_list", "allowed_models", "fallback_models")
     @classmethod
     def _no_blank_items(cls, items: tuple[str, ...]) -> tuple[str, ...]:
@@ -60,6 +77,17 @@ class AgentConfigFields(BaseModel):
 
     def as_contract_json(self) -> dict:
         return self.model_dump(mode="json", by_alias=True)
+
+
+def _strings(value: Any):  # noqa: ANN202
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 class ResolvedConfig(BaseModel):

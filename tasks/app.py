@@ -65,7 +65,9 @@ def runtime() -> Runtime:
             if _runtime is None:
                 from tasks.dispatch import CeleryDispatcher
 
-                _runtime = build_runtime(Settings(), CeleryDispatcher())
+                built = build_runtime(Settings(), CeleryDispatcher())
+                built.listen()  # config changes reach this process within a second
+                _runtime = built
     return _runtime
 
 
@@ -97,6 +99,36 @@ def _warm_connections(**_: object) -> None:
         log.warning("worker.warm_up.failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
+_heartbeat_stop = threading.Event()
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender=None, **_: object) -> None:  # noqa: ANN001
+    """Tell health checks this worker is alive (a Redis sorted set, refreshed every few
+    seconds), and serve its Prometheus metrics."""
+    import redis
+
+    from worker import metrics
+    from worker.health import beat_heart, queue_depths
+    from worker.logs import log
+
+    name = getattr(sender, "hostname", None) or "worker"
+    client = redis.Redis.from_url(_settings.redis_url)
+    metrics.serve(_settings.worker_metrics_port)
+    metrics.watch_queues(lambda: queue_depths(runtime()))
+
+    def loop() -> None:
+        while not _heartbeat_stop.is_set():
+            try:
+                beat_heart(client, _settings.redis_namespace, name)
+                metrics.WORKER_UP.set_to_current_time()
+            except redis.RedisError as exc:
+                log.warning("worker.heartbeat.failed", error=f"{type(exc).__name__}: {exc}")
+            _heartbeat_stop.wait(_settings.worker_heartbeat_every_seconds)
+
+    threading.Thread(target=loop, name="heartbeat", daemon=True).start()
+
+
 @signals.worker_process_init.connect
 def _reset_after_fork(**_: object) -> None:
     # A forked child must not share its parent's sockets.
@@ -121,5 +153,6 @@ def _note_stop_request(**_: object) -> None:
 
 @signals.worker_shutdown.connect
 def _close(**_: object) -> None:
+    _heartbeat_stop.set()
     if _runtime is not None:
         _runtime.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -27,8 +28,22 @@ class Runtime:
     dispatcher: Dispatcher
     retry_policy: RetryPolicy
     limits: ClientLimits
+    listener: object | None = None  # worker.adapters.invalidation.InvalidationListener
+
+    def listen(self, **handlers: Callable[[str | None], None]) -> None:
+        """Start this process's cache-invalidation listener (after fork): config changes, and
+        whatever else the process caches (`handlers`, by topic)."""
+        from worker.adapters.invalidation import InvalidationListener
+
+        if self.listener is None:
+            self.listener = InvalidationListener(
+                self.redis, self.settings.redis_namespace,
+                {"config": self.configs.invalidate, **handlers},
+            ).start()
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self.engine.dispose()
         self.redis.close()
 

@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     client_daily_token_budget: int = 0
     client_daily_cost_budget_usd: float = 0.0
 
+    # HTTP API (`agent-runtime api`).
+    api_host: str = "0.0.0.0"
+    api_port: int = 8000
+    # POST /api/agent/reply waits this long for the draft, then answers 202.
+    reply_wait_seconds: float = 20.0
+    # API keys are cached per process; a revocation is announced at once, this bounds a lost one.
+    api_key_cache_seconds: float = 30.0
+    # Worker metrics (Prometheus) on this port; 0 = off. The API serves GET /metrics itself.
+    worker_metrics_port: int = 9101
+    # Health: a worker counts as alive this long after its last heartbeat; backlog ceiling.
+    worker_heartbeat_every_seconds: float = 5.0
+    health_heartbeat_seconds: float = 30.0
+    health_max_backlog: int = 1000
+
     db_pool_size: int = 20
     db_max_overflow: int = 20
     log_level: str = "INFO"

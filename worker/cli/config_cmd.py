@@ -38,6 +38,9 @@ def set_config(
     with session_scope() as session:
         row = tenants.activate_new_config(session, client_id, fields.as_contract_json())
         result = {"clientId": client_id, "configId": row.id, "version": row.version}
+    from worker.cli.keys_cmd import announce_change
+
+    announce_change("config", client_id)  # every worker drops its cached copy now
     print_json(result)
 
 

@@ -12,7 +12,9 @@ import orjson
 import redis
 import typer
 
-from worker.cli import addresses_cmd, config_cmd, drafts_cmd, failed_cmd, kb_cmd
+from worker.cli import (
+    addresses_cmd, config_cmd, drafts_cmd, failed_cmd, kb_cmd, keys_cmd, ops_cmd,
+)
 from worker.cli.common import fail, read_json_file, settings
 from worker.logs import configure_logging
 
@@ -26,6 +28,10 @@ app.add_typer(drafts_cmd.app, name="drafts")
 app.add_typer(failed_cmd.app, name="failed")
 app.add_typer(addresses_cmd.app, name="addresses")
 app.add_typer(kb_cmd.app, name="kb")
+app.add_typer(keys_cmd.clients_app, name="clients")
+app.add_typer(keys_cmd.keys_app, name="keys")
+app.command("health")(ops_cmd.health)
+app.command("stats")(ops_cmd.stats_)
 
 
 @app.command()
@@ -141,6 +147,24 @@ def beat(ctx: typer.Context) -> None:
     from tasks.app import app as celery_app
 
     celery_app.start(argv=["beat", "--loglevel=INFO", *ctx.args])
+
+
+@app.command()
+def api(
+    host: str = typer.Option(None, help="default API_HOST (0.0.0.0)"),
+    port: int = typer.Option(None, help="default API_PORT (8000)"),
+    workers: int = typer.Option(1, min=1, help="processes; set PROMETHEUS_MULTIPROC_DIR "
+                                "when more than one"),
+) -> None:
+    """Run the HTTP API (uvicorn) until SIGTERM/SIGINT."""
+    import uvicorn
+
+    cfg = settings()
+    configure_logging(cfg.log_level, cfg.log_json)
+    uvicorn.run(
+        "worker.api.main:app", host=host or cfg.api_host, port=port or cfg.api_port,
+        workers=workers, log_config=None, access_log=False, timeout_graceful_shutdown=10,
+    )
 
 
 @app.command()

@@ -23,6 +23,7 @@ from worker.ingress.decode import claimed_ids, decode_entry
 from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.normalize import check_model_allowed, to_new_message
 from worker.adapters.streams import ensure_group
+from worker import metrics
 from worker.logs import log
 from worker.runtime import Runtime
 from worker.store import addresses, messages, rejections
@@ -127,6 +128,7 @@ class Ingress:
                 accepted.append((entry, self._validate(entry)))
             except BadEvent as exc:
                 rejected.append(self._rejection(entry, str(exc)))
+                metrics.failure("ingress", type(exc).__name__)
         refs = self._store(accepted, rejected)
         enqueued = 0
         for ref in refs:

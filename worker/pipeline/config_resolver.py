@@ -17,30 +17,47 @@ _NEGATIVE_TTL_SECONDS = 5.0
 
 
 class ConfigResolver:
-    """LRU+TTL cache of each client's active config; a config change shows within the TTL."""
+    """LRU+TTL cache of each client's active config.
+
+    A config change is announced over Redis pub/sub (worker.adapters.invalidation), which drops
+    the entry in every process at once; the TTL only bounds how stale an entry can be when such
+    a message is lost.
+    """
 
     def __init__(self, sessions: Callable[[], Session], size: int = 500, ttl: float = 60.0):
         self._sessions = sessions
         self._cache: TTLCache = TTLCache(maxsize=size, ttl=ttl)
         self._unknown: TTLCache = TTLCache(maxsize=size, ttl=min(ttl, _NEGATIVE_TTL_SECONDS))
         self._lock = threading.Lock()
+        # Bumped by every invalidation: a load that started before one is not cached after it,
+        # so a reader racing a config change cannot put the old config back for a whole TTL.
+        self._generation = 0
+
+    def cached(self, client_id: str) -> ResolvedConfig | None:
+        """The cached config if there is one (no IO): for callers on an event loop."""
+        with self._lock:
+            hit = self._cache.get(client_id)
+        return hit
 
     def resolve(self, client_id: str) -> ResolvedConfig | None:
         """The client's config, defaults if it has none active, None if the client is unknown."""
         with self._lock:
             hit = self._cache.get(client_id) or self._unknown.get(client_id)
+            generation = self._generation
         if hit is not None:
             return None if hit is _UNKNOWN else hit
         resolved = self._load(client_id)
         with self._lock:
-            if resolved is None:
-                self._unknown[client_id] = _UNKNOWN
-            else:
-                self._cache[client_id] = resolved
+            if generation == self._generation:
+                if resolved is None:
+                    self._unknown[client_id] = _UNKNOWN
+                else:
+                    self._cache[client_id] = resolved
         return resolved
 
     def invalidate(self, client_id: str | None = None) -> None:
         with self._lock:
+            self._generation += 1
             if client_id is None:
                 self._cache.clear()
                 self._unknown.clear()

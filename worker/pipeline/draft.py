@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from schema.agent_config import ResolvedConfig
 from schema.drafts import MemoryRef, ModelReply, OutboundDraft, Usage
 from worker.errors import AllModelsRefused, AllModelsUnavailable, PermanentError
+from worker import metrics
 from worker.logs import log
 from worker.pipeline.generate import generate
 from worker.pipeline.model_chain import model_chain
@@ -112,8 +113,13 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
         saved = drafts.save_draft(
             session, client_id, message.id, record, rt.settings.outbound_stream
         )
+    metrics.model_calls(calls)
     if not saved:
         return Outcome("skipped", reason="another worker drafted it first")
+    metrics.draft_outcome(
+        record.draft["status"] if stale else "drafted" if model_used else "degraded", client_id,
+        usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+    )
     if stale:
         log.info("draft.superseded", client_id=client_id, event_id=message.event_id,
                  draft_id=record.draft["id"], status=record.draft["status"])
@@ -217,6 +223,7 @@ def _defer(rt: Runtime, message: InboundMessage, until: datetime, why: str) -> O
             session, message.client_id, message.id, kind="deferred", error=why,
             next_attempt_at=until,
         )
+    metrics.draft_outcome("deferred")
     log.info("draft.deferred", client_id=message.client_id, event_id=message.event_id,
              until=until.isoformat(), reason=why)
     return Outcome("deferred", reason=why)
@@ -248,6 +255,9 @@ def _fail(
         messages.record_failure(
             session, message.client_id, message.id, kind=kind, error=reason, next_attempt_at=next_at
         )
+    metrics.model_calls(calls)
+    metrics.draft_outcome("failed")
+    metrics.failure("draft", kind)
     log.warning(
         "draft.failed",
         client_id=message.client_id,

@@ -344,3 +344,22 @@ class KbChunk(Base):
     position: Mapped[int] = mapped_column(Integer)
     heading: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """A key of the HTTP API: a client's (scoped to it) or an admin's (operators). Only the
+    SHA-256 of the key is stored; `prefix` (its first characters) identifies it in listings."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("key_hash", name="uq_api_keys_hash"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -57,3 +57,9 @@ def config_history(session: Session, client_id: str) -> list[AgentConfig]:
             .order_by(AgentConfig.version.desc())
         )
     )
+
+
+def config_by_id(session: Session, client_id: str, config_id: str) -> AgentConfig | None:
+    return session.scalar(
+        select(AgentConfig).where(AgentConfig.client_id == client_id, AgentConfig.id == config_id)
+    )

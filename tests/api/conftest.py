@@ -1,0 +1,107 @@
+"""The HTTP API on a real server: uvicorn in a thread on a free port, driven with httpx,
+over real Postgres and Redis; drafting runs the real pipeline against the fake model (a
+dispatcher that drafts in a thread stands in for Celery; tests/e2e runs real processes)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.integration.conftest import make_runtime  # noqa: F401 - fixture
+from worker.api.app import create_app
+from worker.runtime import Runtime
+from worker.store import api_keys, tenants
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class ThreadDispatcher:
+    """Drafts each handed-over message in a thread of this process: the real use case."""
+
+    rt: Runtime | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
+        from worker.pipeline.draft import draft_message
+
+        assert self.rt is not None
+        t = threading.Thread(
+            target=draft_message, args=(self.rt, client_id, message_id, f"t-{message_id}")
+        )
+        self.threads.append(t)
+        t.start()
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(30)
+
+
+class ApiServer:
+    def __init__(self, rt: Runtime):
+        config = uvicorn.Config(create_app(rt=rt), host="127.0.0.1", port=0, log_config=None,
+                                access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.rt = rt
+
+    def start(self) -> ApiServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        assert self.rt.listener.wait_subscribed(10)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def client(self, key: str | None = None, **headers: str) -> httpx.Client:
+        if key:
+            headers["X-API-Key"] = key
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@dataclass
+class Api:
+    server: ApiServer
+    rt: Runtime
+    dispatcher: ThreadDispatcher
+
+    def client_with_key(self, client_id: str, config: dict | None = None) -> httpx.Client:
+        """A registered client (with `config` active, if given) and a client of the API
+        holding its key."""
+        with self.rt.sessions.begin() as session:
+            tenants.register_client(session, client_id)
+            if config is not None:
+                tenants.activate_new_config(session, client_id, config)
+            _row, key = api_keys.create_key(session, client_id, name=f"{client_id}-reviewer")
+        self.rt.configs.invalidate(client_id)
+        return self.server.client(key)
+
+    def admin(self, **headers: str) -> httpx.Client:
+        with self.rt.sessions.begin() as session:
+            _row, key = api_keys.create_key(session, None, is_admin=True, name="ops")
+        return self.server.client(key, **headers)
+
+
+@pytest.fixture
+def api(make_runtime) -> Iterator[Api]:  # noqa: F811
+    dispatcher = ThreadDispatcher()
+    rt = make_runtime(reply_wait_seconds=15.0, config_cache_ttl_seconds=3600.0)
+    rt.dispatcher = dispatcher
+    dispatcher.rt = rt
+    server = ApiServer(rt).start()
+    yield Api(server, rt, dispatcher)
+    dispatcher.join()
+    server.stop()

@@ -1,0 +1,74 @@
+"""Reviewers list, read, approve, edit and reject drafts over HTTP."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+needs_review = pytest.mark.skipif(
+    importlib.util.find_spec("worker.pipeline.review") is None,
+    reason="needs review use cases from the memory branch",
+)
+
+
+def _draft(http, event_id: str, **extra) -> dict:  # noqa: ANN001
+    sent = http.post("/api/agent/reply", json={"eventId": event_id, "message": "Any vans?",
+                                               "leadId": "lead-1", **extra})
+    assert sent.status_code == 200, sent.text
+    return sent.json()
+
+
+def test_drafts_are_listed_by_status_newest_first(api):
+    http = api.client_with_key("alpha", {"name": "Ava"})
+    first = _draft(http, "e-1", conversationId="c-1")
+    second = _draft(http, "e-2", conversationId="c-2")
+    listed = http.get("/api/agent/drafts").json()["drafts"]
+    assert [d["draftId"] for d in listed] == [second["draftId"], first["draftId"]]
+    assert http.get("/api/agent/drafts", params={"status": "rejected"}).json()["drafts"] == []
+    assert http.get("/api/agent/drafts", params={"status": "Bad Status!"}).status_code == 422
+    assert http.get("/api/agent/drafts/01NOPE").status_code == 404
+
+
+def test_a_draft_shows_what_it_was_written_from(api):
+    http = api.client_with_key("alpha", {"name": "Ava"})
+    _draft(http, "e-1", conversationId="c-1")
+    second = _draft(http, "e-2", conversationId="c-2")  # same lead: recalls the first
+    shown = http.get(f"/api/agent/drafts/{second['draftId']}").json()
+    context = shown["context"]
+    assert context["configVersion"] == 1 and context["config"]["name"] == "Ava"
+    assert context["memoryRefs"] and context["memoryRefs"][0]["kind"]
+    assert context["usage"]["promptTokens"] > 0
+
+
+@needs_review
+def test_approve_edit_reject(api):
+    http = api.client_with_key("alpha", {"name": "Ava"})
+    a = _draft(http, "e-1", conversationId="c-1")
+    b = _draft(http, "e-2", conversationId="c-2")
+    c = _draft(http, "e-3", conversationId="c-3")
+
+    approved = http.post(f"/api/agent/drafts/{a['draftId']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    edited = http.post(f"/api/agent/drafts/{b['draftId']}/edit",
+                       json={"text": "Yes, three vans are in stock.", "reviewer": "sam"})
+    assert edited.status_code == 200 and edited.json()["status"] == "edited"
+    rejected = http.post(f"/api/agent/drafts/{c['draftId']}/reject", json={"reason": "off tone"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+
+    # Not pending any more: a second action is a conflict; unknown drafts are 404.
+    assert http.post(f"/api/agent/drafts/{a['draftId']}/reject",
+                     json={"reason": "changed my mind"}).status_code == 409
+    assert http.post("/api/agent/drafts/01NOPE/approve", json={}).status_code == 404
+    history = http.get("/api/agent/config/history").json()
+    assert history[0]["drafts"]["rejected"] == 1
+
+
+@needs_review
+def test_another_clients_key_cannot_review(api):
+    alpha = api.client_with_key("alpha", {"name": "Ava"})
+    beta = api.client_with_key("beta", {"name": "Bob"})
+    draft = _draft(beta, "b-1")
+    assert alpha.post(f"/api/agent/drafts/{draft['draftId']}/approve", json={}).status_code == 404
+    assert beta.get(f"/api/agent/drafts/{draft['draftId']}").json()["status"] == "pending_review"

@@ -1,0 +1,115 @@
+"""The FastAPI application: routers, the runtime built at start-up (after uvicorn forked),
+request metrics, and GET /metrics.
+
+Every router declares the auth dependencies of worker.api.auth on its endpoints, so a router
+added later (e.g. worker/api/knowledge.py for the knowledge base) joins by one line in ROUTERS
+and gets the same keys, the same client scoping and the same 404 for other clients' things.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from worker import metrics
+from worker.api import agent, review
+from worker.api.auth import KeyCache
+from worker.logs import log
+from worker.runtime import Runtime
+from worker.settings import Settings
+
+ROUTERS = [agent.router, review.router]
+
+
+def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> FastAPI:
+    """`rt`: a runtime built elsewhere (tests); by default one is built at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = rt is None
+        runtime = rt or _build_runtime(settings or Settings())
+        app.state.rt = runtime
+        app.state.keys = KeyCache(runtime.settings.api_key_cache_seconds)
+        runtime.listen(keys=app.state.keys.invalidate)
+        from worker.health import queue_depths
+
+        metrics.watch_queues(lambda: queue_depths(runtime))
+        yield
+        if owned:
+            runtime.close()
+
+    app = FastAPI(
+        title="agent-runtime API",
+        version="1",
+        description="Control plane of agent-runtime: replies, agent config, review, health. "
+        "Authenticate with a per-client API key in X-API-Key (admin keys add X-Client-Id).",
+        lifespan=lifespan,
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_route("/metrics", _metrics, include_in_schema=False)
+    app.add_middleware(RequestMetrics)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(redis.ConnectionError, _unavailable)
+    app.add_exception_handler(redis.TimeoutError, _unavailable)
+    return app
+
+
+async def _unavailable(_request, exc: Exception) -> JSONResponse:  # noqa: ANN001
+    """Postgres or Redis is down: say so (and when to come back) rather than a bare 500."""
+    log.warning("api.dependency_unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
+    return JSONResponse({"detail": "a backing service (database or Redis) is unavailable; "
+                         "retry shortly"}, status_code=503, headers={"Retry-After": "5"})
+
+
+def _build_runtime(settings: Settings) -> Runtime:
+    from tasks.dispatch import CeleryDispatcher
+    from worker.runtime import build_runtime
+
+    return build_runtime(settings, CeleryDispatcher())
+
+
+async def _metrics(_request) -> Response:  # noqa: ANN001
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several API processes: add them up
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestMetrics:
+    """ASGI middleware: count and time each request by its route template (not its path, so
+    ids do not explode the label set)."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_status(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            metrics.HTTP_REQUESTS.labels(method, route, str(status[0])).inc()
+            metrics.HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)

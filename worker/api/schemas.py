@@ -1,0 +1,164 @@
+"""Request and response bodies of the HTTP API (camelCase, as the front end speaks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from typing_extensions import Annotated
+
+from schema.agent_config import AgentConfigFields
+from schema.events import MAX_MESSAGE_CHARS
+
+
+def _storable(value: str) -> str:
+    """Postgres text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\u0000)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+class ReplyIn(BaseModel):
+    """A chat message, as a chat event without `clientId` (the key names the client)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    event_id: str | None = Field(
+        None, alias="eventId", min_length=1, max_length=200,
+        description="Idempotency key; the same eventId never yields a second draft. "
+        "Generated when omitted.",
+    )
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    conversation_id: str | None = Field(None, alias="conversationId", max_length=200)
+    lead_id: str | None = Field(None, alias="leadId", max_length=200)
+    lead_email: str | None = Field(None, alias="leadEmail", max_length=320)
+    lead_name: str | None = Field(None, alias="leadName", max_length=200)
+    topic: str | None = Field(None, max_length=200)
+    model: str | None = Field(None, max_length=200)
+    received_at: datetime | None = Field(None, alias="receivedAt")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class MemoryDoc(BaseModel):
+    id: str
+    kind: str
+    score: float
+
+
+class ReplyOut(BaseModel):
+    reply: str
+    quickReplies: list[str]
+    usedConfigId: str | None
+    memoryContextDocs: list[MemoryDoc]
+    draftId: str
+    eventId: str
+    status: str
+    configVersion: int
+    model: str | None
+    degraded: bool
+
+
+class ReplyPending(BaseModel):
+    eventId: str
+    messageId: str
+    status: str = Field(description="received | drafting | failed | skipped")
+    reason: str | None = None
+    location: str = Field(description="GET it for the draft once it is ready")
+
+
+class ConfigIn(AgentConfigFields):
+    """The config fields; the keys `GET` adds are accepted and ignored, so its output
+    can be sent back as it is."""
+
+    client_id: str | None = Field(None, alias="clientId", exclude=True)
+    config_id: str | None = Field(None, alias="configId", exclude=True)
+    version: int | None = Field(None, exclude=True)
+    active: bool | None = Field(None, exclude=True)
+    created_at: datetime | None = Field(None, alias="createdAt", exclude=True)
+
+
+class ConfigOut(AgentConfigFields):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid",
+                              serialize_by_alias=True)
+
+    client_id: str = Field(alias="clientId")
+    config_id: str | None = Field(alias="configId")
+    version: int = Field(description="0: no active config, the defaults apply")
+    active: bool
+
+
+class ConfigVersion(BaseModel):
+    configId: str
+    version: int
+    active: bool
+    createdAt: datetime
+    config: dict[str, Any]
+    drafts: dict[str, int] = Field(description="drafts written with this version, by status "
+                                   "(rejections per version: drafts.rejected)")
+
+
+class DraftOut(BaseModel):
+    """A draft and its review state. Review columns added later appear here as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    draftId: str
+    eventId: str
+    channel: str
+    conversationId: str | None
+    leadId: str | None
+    status: str
+    reply: str
+    quickReplies: list[str]
+    configId: str | None
+    configVersion: int
+    model: str | None
+    degraded: bool
+    createdAt: datetime
+
+
+class DraftList(BaseModel):
+    drafts: list[DraftOut]
+
+
+class PromptContext(BaseModel):
+    configId: str | None
+    configVersion: int
+    config: dict[str, Any] | None = Field(description="the config version the draft was written "
+                                          "with (null: defaults)")
+    memoryRefs: list[MemoryDoc]
+    leadMessage: dict[str, Any]
+    usage: dict[str, Any]
+
+
+class DraftDetail(DraftOut):
+    context: PromptContext
+
+
+class ApproveIn(BaseModel):
+    reviewer: Text | None = Field(None, max_length=200)
+
+
+class EditIn(BaseModel):
+    text: Text = Field(min_length=1, max_length=20_000)
+    reviewer: Text | None = Field(None, max_length=200)
+
+
+class RejectIn(BaseModel):
+    reason: Text = Field(min_length=1, max_length=2_000)
+    reviewer: Text | None = Field(None, max_length=200)
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok | unhealthy")
+    clientId: str | None
+    checks: dict[str, dict[str, Any]]

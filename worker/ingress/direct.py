@@ -1,0 +1,36 @@
+"""A chat message that arrives over HTTP instead of the stream: the same validation, the same
+idempotent store on (clientId, eventId), the same hand-over to a drafting worker."""
+
+from __future__ import annotations
+
+import orjson
+
+from schema.events import Channel
+from worker.errors import BadEvent, UnknownClient
+from worker.ingress.decode import decode_entry
+from worker.ingress.normalize import check_model_allowed, to_new_message
+from worker.runtime import Runtime
+from worker.store import messages
+from worker.store.messages import StoredRef
+
+
+def accept_chat(rt: Runtime, event: dict) -> StoredRef:
+    """Raises BadEvent (with the reason) for what the stream would have kept aside."""
+    try:
+        raw = orjson.dumps(event)
+    except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate: not UTF-8, not storable
+        raise BadEvent(f"payload is not valid Unicode: {exc}") from exc
+    parsed = decode_entry(Channel.CHAT, {b"payload": raw})
+    assert parsed.client_id is not None
+    config = rt.configs.resolve(parsed.client_id)
+    if config is None:
+        raise UnknownClient(f"client {parsed.client_id!r} is not registered")
+    check_model_allowed(parsed, config)
+    key = rt.settings.lead_hash_key
+    secret = key.get_secret_value().encode() if key else b"demo-only-key"
+    new_message = to_new_message(parsed, secret)
+    with rt.sessions.begin() as session:
+        [ref] = messages.store_messages(session, [new_message])
+    if ref.needs_drafting:
+        rt.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+    return ref

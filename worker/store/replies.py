@@ -1,0 +1,22 @@
+"""Where a message sent over the HTTP API stands: its stored row and its draft, if any."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from worker.store.models import Draft, InboundMessage
+
+
+def message_and_draft(
+    session: Session, client_id: str, event_id: str
+) -> tuple[InboundMessage | None, Draft | None]:
+    row = session.execute(
+        select(InboundMessage, Draft)
+        .outerjoin(
+            Draft,
+            (Draft.inbound_message_id == InboundMessage.id) & (Draft.client_id == client_id),
+        )
+        .where(InboundMessage.client_id == client_id, InboundMessage.event_id == event_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
