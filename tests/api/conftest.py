@@ -43,9 +43,39 @@ class ThreadDispatcher:
             t.join(30)
 
 
+@dataclass
+class ThreadDocumentQueue:
+    """Knowledge-base processing and purging in a thread of this process (the real use cases
+    Celery's tasks run), so an upload answers before its document is processed."""
+
+    rt: Runtime
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def process(self, client_id: str, document_id: str) -> None:
+        from worker.knowledge.processing import process_document
+
+        self._run(process_document, self.rt.sessions, client_id, document_id,
+                  owner=f"t-{document_id}", lease_seconds=self.rt.settings.kb_lease_seconds)
+
+    def purge(self, client_id: str) -> None:
+        from worker.knowledge.processing import purge_deleted
+
+        self._run(purge_deleted, self.rt.sessions, client_id)
+
+    def _run(self, target, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        t = threading.Thread(target=target, args=args, kwargs=kwargs)
+        self.threads.append(t)
+        t.start()
+
+    def join(self) -> None:
+        for t in list(self.threads):
+            t.join(30)
+
+
 class ApiServer:
-    def __init__(self, rt: Runtime):
-        config = uvicorn.Config(create_app(rt=rt), host="127.0.0.1", port=0, log_config=None,
+    def __init__(self, rt: Runtime, documents: ThreadDocumentQueue | None = None):
+        app = create_app(rt=rt, documents=documents)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
                                 access_log=False, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -77,6 +107,7 @@ class Api:
     server: ApiServer
     rt: Runtime
     dispatcher: ThreadDispatcher
+    documents: ThreadDocumentQueue
 
     def client_with_key(self, client_id: str, config: dict | None = None) -> httpx.Client:
         """A registered client (with `config` active, if given) and a client of the API
@@ -101,7 +132,9 @@ def api(make_runtime) -> Iterator[Api]:  # noqa: F811
     rt = make_runtime(reply_wait_seconds=15.0, config_cache_ttl_seconds=3600.0)
     rt.dispatcher = dispatcher
     dispatcher.rt = rt
-    server = ApiServer(rt).start()
-    yield Api(server, rt, dispatcher)
+    documents = ThreadDocumentQueue(rt)
+    server = ApiServer(rt, documents).start()
+    yield Api(server, rt, dispatcher, documents)
     dispatcher.join()
+    documents.join()
     server.stop()

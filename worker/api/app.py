@@ -2,8 +2,8 @@
 request metrics, and GET /metrics.
 
 Every router declares the auth dependencies of worker.api.auth on its endpoints, so a router
-added later (e.g. worker/api/knowledge.py for the knowledge base) joins by one line in ROUTERS
-and gets the same keys, the same client scoping and the same 404 for other clients' things.
+(agent, review, knowledge) joins by one line in ROUTERS and gets the same keys, the same
+client scoping and the same 404 for other clients' things.
 """
 
 from __future__ import annotations
@@ -20,23 +20,29 @@ from sqlalchemy.exc import OperationalError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from worker import metrics
-from worker.api import agent, review
+from worker.api import agent, knowledge, review
 from worker.api.auth import KeyCache
+from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
 from worker.runtime import Runtime
 from worker.settings import Settings
 
-ROUTERS = [agent.router, review.router]
+ROUTERS = [agent.router, review.router, knowledge.router]
 
 
-def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> FastAPI:
-    """`rt`: a runtime built elsewhere (tests); by default one is built at start-up."""
+def create_app(
+    settings: Settings | None = None, rt: Runtime | None = None,
+    documents: DocumentQueue | None = None,
+) -> FastAPI:
+    """`rt`: a runtime built elsewhere (tests); by default one is built at start-up.
+    `documents`: where knowledge-base processing goes (default: the Celery tasks)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = rt is None
         runtime = rt or _build_runtime(settings or Settings())
         app.state.rt = runtime
+        app.state.documents = documents  # None: the Celery tasks, imported on first use
         app.state.keys = KeyCache(runtime.settings.api_key_cache_seconds)
         runtime.listen(keys=app.state.keys.invalidate)
         from worker.health import queue_depths
@@ -49,7 +55,8 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app = FastAPI(
         title="agent-runtime API",
         version="1",
-        description="Control plane of agent-runtime: replies, agent config, review, health. "
+        description="Control plane of agent-runtime: replies, agent config, review, knowledge "
+        "base, health. "
         "Authenticate with a per-client API key in X-API-Key (admin keys add X-Client-Id).",
         lifespan=lifespan,
     )

@@ -162,3 +162,116 @@ class HealthOut(BaseModel):
     status: str = Field(description="ok | unhealthy")
     clientId: str | None
     checks: dict[str, dict[str, Any]]
+
+
+# --- knowledge base --------------------------------------------------------------------------
+
+Id = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{1,64}$")]
+SegmentationId = Annotated[Text | int, Field(description="a non-empty string (or number) of "
+                                             "at most 200 characters")]
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    groupId: SegmentationId
+    itemId: SegmentationId
+
+
+class SegmentationIn(BaseModel):
+    """Who a document is for, replaced whole; both lists empty (or `{}`): everyone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segments: list[SegmentIn] = Field(default_factory=list, max_length=10_000)
+    userIds: list[SegmentationId] = Field(default_factory=list, max_length=10_000)
+
+
+class SegmentationOut(BaseModel):
+    segments: list[dict[str, str]]
+    userIds: list[str]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    folder: str = Field(description="'' is the root folder")
+    filename: str
+    path: str
+    kind: str = Field(description="markdown | text | html | csv | pdf | docx")
+    sizeBytes: int
+    sha256: str
+    status: str = Field(description="queued | processing | ready | failed")
+    error: str | None = Field(description="why processing failed")
+    chunkCount: int
+    createdAt: datetime
+    updatedAt: datetime
+    processedAt: datetime | None
+    segmentation: SegmentationOut | None = Field(None, description="one document only")
+    audience: str | None = Field(None, description="everyone | segmented (one document only)")
+
+
+class UploadOut(DocumentOut):
+    replaced: bool = Field(description="the name existed in the folder: same id, new content")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+
+
+class DocumentChange(BaseModel):
+    """Rename (`filename`), move (`folder`), or both; the id stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: Text | None = Field(None, min_length=1, max_length=255)
+    folder: Text | None = Field(None, max_length=1000, description="'' or '/' is the root")
+
+
+class AudienceCount(BaseModel):
+    everyone: bool
+    segments: int
+    userIds: int
+
+
+class FolderIn(BaseModel):
+    path: Text = Field(min_length=1, max_length=1000, examples=["prices/2026"])
+
+
+class FolderRename(BaseModel):
+    path: Text = Field(min_length=1, max_length=1000)
+    newPath: Text = Field(min_length=1, max_length=1000)
+
+
+class FolderOut(BaseModel):
+    path: str
+
+
+class FolderDeleted(BaseModel):
+    path: str
+    deletedDocuments: int
+
+
+class FolderList(BaseModel):
+    folders: list[str]
+
+
+class FolderNode(BaseModel):
+    name: str
+    path: str
+    documents: int = Field(description="documents directly in this folder")
+    folders: list[FolderNode]
+
+
+class SearchHit(BaseModel):
+    id: str
+    documentId: str
+    kind: str
+    score: float
+    title: str = Field(description="the document's file name")
+    heading: str = Field(description="the headings the chunk sits under")
+    folder: str
+    snippet: str
+
+
+class SearchResults(BaseModel):
+    hits: list[SearchHit]
