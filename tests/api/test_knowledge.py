@@ -109,6 +109,20 @@ def test_a_segmented_upload_is_only_found_by_its_audience(api):
     assert count == {"everyone": False, "segments": 1, "userIds": 1}
 
 
+def test_multipart_fields_name_the_file_and_the_segmentation_may_be_a_file_part(api):
+    http = api.client_with_key("alpha")
+    sent = http.post(f"{KB}/documents", params={"filename": "ignored.md", "folder": "ignored"},
+                     files={"file": ("upload.bin", VIP, "application/octet-stream"),
+                            "segmentation": ("seg.json", b'{"userIds": ["u-1"]}',
+                                             "application/json")},
+                     data={"filename": "vip.md", "folder": "fleet"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["path"] == "fleet/vip.md"
+    assert sent.json()["segmentation"] == {"segments": [], "userIds": ["u-1"]}
+    by_part = _multipart(http, "hours.md", HOURS)
+    assert by_part.json()["path"] == "hours.md" and by_part.json()["kind"] == "markdown"
+
+
 def test_show_rename_move_keep_the_id_and_delete_frees_the_name(api):
     http = api.client_with_key("alpha")
     doc = _raw(http, "hours.md", HOURS).json()

@@ -148,7 +148,7 @@ async def upload_document(
             upload = await read_multipart(request, max_bytes)
         else:
             upload = await read_raw(request, max_bytes)
-        name = filename or upload.filename
+        name = upload.filename or filename or upload.part_filename
         if not name:
             raise InvalidInput("name the file: ?filename= (or the multipart part's filename)")
         result = await run_in_threadpool(

@@ -28,9 +28,10 @@ MULTIPART_OVERHEAD = SEGMENTATION_MAX_BYTES + 64 * 1024
 @dataclass(frozen=True)
 class Upload:
     content: bytes
-    filename: str | None
     content_type: str | None
-    folder: str | None = None
+    filename: str | None = None  # multipart: the `filename` field (wins over ?filename=)
+    folder: str | None = None  # multipart: the `folder` field (wins over ?folder=)
+    part_filename: str | None = None  # multipart: the file part's own name (the fallback)
     segmentation: Any = None  # the parsed JSON of the segmentation part; None: none sent
 
 
@@ -43,7 +44,7 @@ async def read_raw(request: Request, max_bytes: int) -> Upload:
     body = bytearray()
     async for chunk in _bounded(request, max_bytes):
         body += chunk
-    return Upload(bytes(body), None, request.headers.get("content-type"))
+    return Upload(bytes(body), request.headers.get("content-type"))
 
 
 async def read_multipart(request: Request, max_bytes: int) -> Upload:
@@ -67,8 +68,8 @@ async def read_multipart(request: Request, max_bytes: int) -> Upload:
         else:
             raise InvalidInput("the multipart body needs a 'file' part")
         return Upload(
-            content, _text(form.get("filename")) or filename, content_type,
-            folder=_text(form.get("folder")),
+            content, content_type, filename=_text(form.get("filename")),
+            folder=_text(form.get("folder")), part_filename=filename,
             segmentation=await _segmentation(form.get("segmentation")),
         )
     finally:
