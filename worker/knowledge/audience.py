@@ -113,14 +113,15 @@ def _id_or_none(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     text = str(value).strip()
-    return text if 0 < len(text) <= MAX_ID_CHARS else None
+    # NUL cannot be stored in Postgres text: such an id is not an id.
+    return text if 0 < len(text) <= MAX_ID_CHARS and "\x00" not in text else None
 
 
 def _required_id(value: Any) -> str:
     text = _id_or_none(value)
     if text is None:
         raise InvalidInput(
-            f"ids must be non-empty strings (or numbers) of at most {MAX_ID_CHARS} characters, "
-            f"not {value!r}"
+            f"ids must be non-empty strings (or numbers) of at most {MAX_ID_CHARS} characters "
+            f"without NUL, not {value!r}"
         )
     return text
