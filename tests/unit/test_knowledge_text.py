@@ -140,7 +140,7 @@ def test_a_documents_segmentation_is_validated_strictly():
     assert seg.to_json() == {"segments": [{"groupId": "brand", "itemId": "7"}], "userIds": ["u1"]}
     assert Segmentation.parse({}).is_everyone
     for bad in ({"segments": [{"groupId": "a"}]}, {"userIds": [""]}, {"tags": []}, [],
-                {"segments": "a:b"}):
+                {"segments": "a:b"}, {"userIds": ["a\x00b"]}):
         with pytest.raises(InvalidInput):
             Segmentation.parse(bad)
     assert parse_segment("brand:vw:golf") == Segment("brand", "vw:golf")
