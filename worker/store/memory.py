@@ -1,0 +1,260 @@
+"""Memory items: written once per source, read back as scored candidates for recall.
+
+Every function takes `client_id` and filters on it in SQL; recall can never cross tenants.
+On Postgres the candidates come from the GIN-indexed `tsv` column (English stemming, stop
+words removed); on SQLite (the demo) from a plain term overlap computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy.orm import Session
+
+from worker.pipeline.ranking import Candidate, ScopeStats
+from worker.store import lexical_sqlite
+from worker.store.models import InboundMessage, Lead, MemoryItem, new_id, utcnow
+from worker.store.upsert import insert_for
+
+# Neighbours' text indexed with an item is cut to this much per side: enough for the topic.
+CONTEXT_CHARS = 600
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class MemoryWrite:
+    kind: str
+    text: str
+    lead_key: str | None = None
+    conversation_id: str | None = None
+    source_ref: str | None = None
+    external_id: str | None = None
+    created_at: datetime | None = None
+    embedding: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose memory a recall reads. `whole_client` ignores lead and conversation."""
+
+    lead_key: str | None = None
+    conversation_id: str | None = None
+    whole_client: bool = False
+    exclude_ref: str | None = None  # the message being drafted is not its own memory
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: str
+    client_id: str
+    kind: str
+    text: str
+    external_id: str | None
+    created_at: datetime
+
+
+def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int:
+    """Insert new items (a source already written is left as it is); returns how many."""
+    writes = [w for w in writes if w.text.strip()]
+    inserted = 0
+    for start in range(0, len(writes), _BATCH):
+        rows = [_row(client_id, w) for w in writes[start:start + _BATCH]]
+        result = session.execute(
+            insert_for(session, MemoryItem)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["client_id", "source_ref"])
+        )
+        inserted += max(result.rowcount, 0)
+    refresh_context(session, client_id, {w.conversation_id for w in writes if w.conversation_id})
+    return inserted
+
+
+def replace(session: Session, client_id: str, write: MemoryWrite) -> None:
+    """Write the item of `write.source_ref`, replacing its kind and text if it exists."""
+    stmt = insert_for(session, MemoryItem).values(_row(client_id, write))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["client_id", "source_ref"],
+        set_={"kind": stmt.excluded.kind, "text": stmt.excluded.text,
+              "created_at": stmt.excluded.created_at, "embedding": stmt.excluded.embedding},
+    )
+    session.execute(stmt)
+    if write.conversation_id:
+        refresh_context(session, client_id, {write.conversation_id})
+
+
+def forget_source(session: Session, client_id: str, source_ref: str) -> int:
+    result = session.execute(
+        delete(MemoryItem).where(
+            MemoryItem.client_id == client_id, MemoryItem.source_ref == source_ref
+        )
+    )
+    return result.rowcount
+
+
+def _row(client_id: str, w: MemoryWrite) -> dict:
+    return {
+        "id": new_id(),
+        "client_id": client_id,
+        "lead_key": w.lead_key,
+        "conversation_id": w.conversation_id,
+        "kind": w.kind,
+        "text": w.text,
+        "context": "",
+        "source_ref": w.source_ref,
+        "external_id": w.external_id,
+        "embedding": w.embedding,
+        "created_at": w.created_at or utcnow(),
+    }
+
+
+def refresh_context(session: Session, client_id: str, conversation_ids: Iterable[str]) -> None:
+    """Index each item with the text of the items before and after it in its conversation.
+
+    A short answer ("Yes, on Saturday") is found by the question it answered; the neighbours
+    weigh less than the item's own words (tsv weight B).
+    """
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), _BATCH):
+        session.execute(
+            text(
+                """
+                UPDATE memory_items SET context = n.context
+                FROM (
+                    SELECT id, trim(coalesce(substr(lag(text) OVER w, 1, :chars), '') || ' ' ||
+                                    coalesce(substr(lead(text) OVER w, 1, :chars), '')) AS context
+                    FROM memory_items
+                    WHERE client_id = :client_id AND conversation_id IN :conversations
+                    WINDOW w AS (PARTITION BY conversation_id ORDER BY created_at, id)
+                ) AS n
+                WHERE memory_items.client_id = :client_id AND memory_items.id = n.id
+                  AND memory_items.context <> n.context
+                """
+            ).bindparams(bindparam("conversations", expanding=True)),
+            {"client_id": client_id, "conversations": ids[start:start + _BATCH],
+             "chars": CONTEXT_CHARS},
+        )
+
+
+def _scope_sql(scope: Scope) -> tuple[str, dict]:
+    params: dict = {}
+    if scope.whole_client:
+        clause = "TRUE"
+    else:
+        # The lead's own history, plus what belongs to the whole client: approved replies
+        # (how this dealer answers) and notes kept without a lead or conversation.
+        parts = ["m.kind = 'approved_reply'", "(m.lead_key IS NULL AND m.conversation_id IS NULL)"]
+        if scope.lead_key:
+            parts.insert(0, "m.lead_key = :lead_key")
+            params["lead_key"] = scope.lead_key
+        if scope.conversation_id:
+            parts.insert(0, "m.conversation_id = :conversation_id")
+            params["conversation_id"] = scope.conversation_id
+        clause = "(" + " OR ".join(parts) + ")"
+    if scope.exclude_ref:
+        clause += " AND m.source_ref IS DISTINCT FROM :exclude_ref"
+        params["exclude_ref"] = scope.exclude_ref
+    return clause, params
+
+
+_PG_CANDIDATES = """
+WITH q AS (
+    SELECT websearch_to_tsquery('english', :qtext) AS tsq,
+           ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', :qtext))) AS lx
+), scope AS MATERIALIZED (
+    SELECT m.id, m.kind, m.created_at, m.tsv, m.doc_len
+    FROM memory_items m
+    WHERE m.client_id = :client_id AND {scope}
+), stats AS (
+    SELECT count(*) AS n, coalesce(avg(doc_len), 0) AS avgdl FROM scope
+)
+SELECT s.id, s.kind, s.created_at, s.doc_len, st.n, st.avgdl,
+       array_agg(u.lexeme) AS terms,
+       array_agg(cardinality(array_positions(u.weights, 'A'))) AS in_text,
+       array_agg(cardinality(u.weights) - cardinality(array_positions(u.weights, 'A')))
+           AS in_context
+FROM scope s CROSS JOIN q CROSS JOIN stats st CROSS JOIN LATERAL unnest(s.tsv) AS u
+WHERE s.tsv @@ q.tsq AND u.lexeme = ANY(q.lx)
+GROUP BY s.id, s.kind, s.created_at, s.doc_len, st.n, st.avgdl
+"""
+
+
+def candidates(
+    session: Session, client_id: str, scope: Scope, query_words: list[str]
+) -> tuple[ScopeStats, list[Candidate]]:
+    """Every item in scope sharing a term with the query, with its term counts."""
+    if not query_words:
+        return ScopeStats(0, 0.0), []
+    if session.get_bind().dialect.name != "postgresql":
+        return _sqlite_candidates(session, client_id, scope, query_words)
+    clause, params = _scope_sql(scope)
+    # websearch syntax: "a or b or c" is an OR query; its parser copes with any input.
+    rows = session.execute(
+        text(_PG_CANDIDATES.format(scope=clause)),
+        {"client_id": client_id, "qtext": " or ".join(query_words), **params},
+    ).all()
+    if not rows:
+        return ScopeStats(0, 0.0), []
+    stats = ScopeStats(n=rows[0].n, avgdl=float(rows[0].avgdl))
+    found = [
+        Candidate(
+            id=r.id, kind=r.kind, created_at=r.created_at, doc_len=r.doc_len,
+            tf={t: (a, c) for t, a, c in zip(r.terms, r.in_text, r.in_context)},
+        )
+        for r in rows
+    ]
+    return stats, found
+
+
+def _sqlite_candidates(
+    session: Session, client_id: str, scope: Scope, query_words: list[str]
+) -> tuple[ScopeStats, list[Candidate]]:
+    clause, params = _scope_sql(scope)
+    rows = session.execute(
+        text(
+            "SELECT m.id, m.kind, m.created_at, m.text, m.context FROM memory_items m "
+            f"WHERE m.client_id = :client_id AND {clause.replace('TRUE', '1')} "
+            "ORDER BY m.created_at DESC LIMIT :cap"
+        ),
+        {"client_id": client_id, "cap": lexical_sqlite.SCAN_CAP, **params},
+    ).all()
+    return lexical_sqlite.score_rows(rows, query_words)
+
+
+def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[Candidate]:
+    """The newest items in scope: what recall shows when too few items share a word."""
+    clause, params = _scope_sql(scope)
+    if session.get_bind().dialect.name != "postgresql":
+        clause = clause.replace("TRUE", "1")
+    rows = session.execute(
+        text(
+            "SELECT m.id, m.kind, m.created_at FROM memory_items m "
+            f"WHERE m.client_id = :client_id AND {clause} "
+            "ORDER BY m.created_at DESC, m.id DESC LIMIT :limit"
+        ),
+        {"client_id": client_id, "limit": limit, **params},
+    ).all()
+    return [Candidate(id=r.id, kind=r.kind, created_at=lexical_sqlite.aware(r.created_at), doc_len=0, tf={})
+            for r in rows]
+
+
+def fetch(session: Session, client_id: str, ids: list[str]) -> dict[str, StoredItem]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(MemoryItem.id, MemoryItem.client_id, MemoryItem.kind, MemoryItem.text,
+               MemoryItem.external_id, MemoryItem.created_at)
+        .where(MemoryItem.client_id == client_id, MemoryItem.id.in_(ids))
+    ).all()
+    return {r.id: StoredItem(*r) for r in rows}
+
+
+def lead_key_of_message(session: Session, client_id: str, message_id: str) -> str | None:
+    return session.scalar(
+        select(Lead.lead_key)
+        .join(InboundMessage, InboundMessage.lead_id == Lead.id)
+        .where(InboundMessage.client_id == client_id, Lead.client_id == client_id,
+               InboundMessage.id == message_id)
+    )
