@@ -14,10 +14,12 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The item's own words weigh A, its neighbours' (context) B: recall reads them apart.
+# The item's own words weigh A, its next neighbours' (context) B, the ones beyond (context_far)
+# C: recall reads them apart.
 _TSV = (
     "setweight(to_tsvector('english'::regconfig, text), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, context), 'B')"
+    "setweight(to_tsvector('english'::regconfig, context), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, context_far), 'C')"
 )
 
 
@@ -33,6 +35,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("context", sa.Text(), nullable=False, server_default=""),
+        sa.Column("context_far", sa.Text(), nullable=False, server_default=""),
         sa.Column("source_ref", sa.String(length=240), nullable=True),
         sa.Column("external_id", sa.String(length=200), nullable=True),
         sa.Column("embedding", embedding, nullable=True),

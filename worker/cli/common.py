@@ -19,6 +19,13 @@ def settings() -> Settings:
     return Settings()
 
 
+def lead_secret(cfg: Settings) -> bytes | None:
+    """The HMAC key of lead e-mail addresses; the demo's fixed one on SQLite, as ingress uses."""
+    if cfg.lead_hash_key is not None:
+        return cfg.lead_hash_key.get_secret_value().encode()
+    return b"demo-only-key" if cfg.is_sqlite else None
+
+
 @contextmanager
 def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
     engine = make_engine(cfg or settings())

@@ -36,9 +36,9 @@ def score_rows(rows, query_words: list[str]) -> tuple[ScopeStats, list[Candidate
     found: list[Candidate] = []
     lengths: list[int] = []
     for r in rows:
-        own, near = Counter(terms(r.text)), Counter(terms(r.context or ""))
+        own, near, far = (Counter(terms(t or "")) for t in (r.text, r.context, r.context_far))
         lengths.append(sum(own.values()))
-        tf = {t: (own[t], near[t]) for t in wanted if own[t] or near[t]}
+        tf = {t: (own[t], near[t], far[t]) for t in wanted if own[t] or near[t] or far[t]}
         if tf:
             found.append(Candidate(r.id, r.kind, aware(r.created_at), lengths[-1], tf))
     avgdl = sum(lengths) / len(lengths) if lengths else 0.0

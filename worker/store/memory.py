@@ -103,6 +103,7 @@ def _row(client_id: str, w: MemoryWrite) -> dict:
         "kind": w.kind,
         "text": w.text,
         "context": "",
+        "context_far": "",
         "source_ref": w.source_ref,
         "external_id": w.external_id,
         "embedding": w.embedding,
@@ -111,26 +112,30 @@ def _row(client_id: str, w: MemoryWrite) -> dict:
 
 
 def refresh_context(session: Session, client_id: str, conversation_ids: Iterable[str]) -> None:
-    """Index each item with the text of the items before and after it in its conversation.
+    """Index each item with the text of its neighbours in its conversation: the items right
+    before and after it (`context`), and the ones beyond those (`context_far`).
 
-    A short answer ("Yes, on Saturday") is found by the question it answered; the neighbours
-    weigh less than the item's own words (tsv weight B).
+    A short answer ("Yes, on Saturday") is then found by the question it answered; neighbours
+    weigh less than the item's own words (tsv weights B and C).
     """
     ids = sorted(set(conversation_ids))
     for start in range(0, len(ids), _BATCH):
         session.execute(
             text(
                 """
-                UPDATE memory_items SET context = n.context
+                UPDATE memory_items SET context = n.near, context_far = n.far
                 FROM (
-                    SELECT id, trim(coalesce(substr(lag(text) OVER w, 1, :chars), '') || ' ' ||
-                                    coalesce(substr(lead(text) OVER w, 1, :chars), '')) AS context
+                    SELECT id,
+                        trim(coalesce(substr(lag(text) OVER w, 1, :chars), '') || ' ' ||
+                             coalesce(substr(lead(text) OVER w, 1, :chars), '')) AS near,
+                        trim(coalesce(substr(lag(text, 2) OVER w, 1, :chars), '') || ' ' ||
+                             coalesce(substr(lead(text, 2) OVER w, 1, :chars), '')) AS far
                     FROM memory_items
                     WHERE client_id = :client_id AND conversation_id IN :conversations
                     WINDOW w AS (PARTITION BY conversation_id ORDER BY created_at, id)
                 ) AS n
                 WHERE memory_items.client_id = :client_id AND memory_items.id = n.id
-                  AND memory_items.context <> n.context
+                  AND (memory_items.context <> n.near OR memory_items.context_far <> n.far)
                 """
             ).bindparams(bindparam("conversations", expanding=True)),
             {"client_id": client_id, "conversations": ids[start:start + _BATCH],
@@ -159,25 +164,30 @@ def _scope_sql(scope: Scope) -> tuple[str, dict]:
     return clause, params
 
 
+# One term query per lexeme and weight ('x':A matches x in the item's own text, 'x':B in its
+# next neighbours', 'x':C in the ones beyond): a handful of @@ tests per row instead of
+# unnesting every tsvector. Term counts become 0/1, which short messages hardly lose.
 _PG_CANDIDATES = """
-WITH q AS (
+WITH q AS MATERIALIZED (
     SELECT websearch_to_tsquery('english', :qtext) AS tsq,
-           ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', :qtext))) AS lx
-), scope AS MATERIALIZED (
-    SELECT m.id, m.kind, m.created_at, m.tsv, m.doc_len
+           array_agg(lexeme) AS lx,
+           array_agg((quote_literal(lexeme) || '\\:A')::tsquery) AS qa,
+           array_agg((quote_literal(lexeme) || '\\:B')::tsquery) AS qb,
+           array_agg((quote_literal(lexeme) || '\\:C')::tsquery) AS qc
+    FROM unnest(to_tsvector('english', :qtext))
+    WHERE position(E'\\\\' IN lexeme) = 0
+)
+SELECT s.id, s.kind, s.created_at, s.doc_len, s.n, s.avgdl, q.lx AS terms,
+       ARRAY(SELECT (s.tsv @@ a)::int FROM unnest(q.qa) AS a) AS in_text,
+       ARRAY(SELECT (s.tsv @@ b)::int FROM unnest(q.qb) AS b) AS in_near,
+       ARRAY(SELECT (s.tsv @@ c)::int FROM unnest(q.qc) AS c) AS in_far
+FROM (
+    SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv,
+           count(*) OVER () AS n, avg(m.doc_len) OVER () AS avgdl
     FROM memory_items m
     WHERE m.client_id = :client_id AND {scope}
-), stats AS (
-    SELECT count(*) AS n, coalesce(avg(doc_len), 0) AS avgdl FROM scope
-)
-SELECT s.id, s.kind, s.created_at, s.doc_len, st.n, st.avgdl,
-       array_agg(u.lexeme) AS terms,
-       array_agg(cardinality(array_positions(u.weights, 'A'))) AS in_text,
-       array_agg(cardinality(u.weights) - cardinality(array_positions(u.weights, 'A')))
-           AS in_context
-FROM scope s CROSS JOIN q CROSS JOIN stats st CROSS JOIN LATERAL unnest(s.tsv) AS u
-WHERE s.tsv @@ q.tsq AND u.lexeme = ANY(q.lx)
-GROUP BY s.id, s.kind, s.created_at, s.doc_len, st.n, st.avgdl
+) AS s CROSS JOIN q
+WHERE s.tsv @@ q.tsq
 """
 
 
@@ -201,7 +211,8 @@ def candidates(
     found = [
         Candidate(
             id=r.id, kind=r.kind, created_at=r.created_at, doc_len=r.doc_len,
-            tf={t: (a, c) for t, a, c in zip(r.terms, r.in_text, r.in_context)},
+            tf={t: (a, b, c) for t, a, b, c in zip(r.terms, r.in_text, r.in_near, r.in_far)
+                if a or b or c},
         )
         for r in rows
     ]
@@ -214,7 +225,8 @@ def _sqlite_candidates(
     clause, params = _scope_sql(scope)
     rows = session.execute(
         text(
-            "SELECT m.id, m.kind, m.created_at, m.text, m.context FROM memory_items m "
+            "SELECT m.id, m.kind, m.created_at, m.text, m.context, m.context_far "
+            "FROM memory_items m "
             f"WHERE m.client_id = :client_id AND {clause.replace('TRUE', '1')} "
             "ORDER BY m.created_at DESC LIMIT :cap"
         ),

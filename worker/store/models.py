@@ -258,7 +258,8 @@ class MemoryItem(Base):
     """Something recall may show a draft: an inbound message, an approved reply, a draft, a note.
 
     Postgres adds two generated columns the ORM never writes (migration 0004): `tsv` (text
-    weighted A, neighbours' text in `context` weighted B, GIN-indexed) and `doc_len`.
+    weighted A, neighbours' text in `context` B and `context_far` C,
+    GIN-indexed) and `doc_len`.
     """
 
     __tablename__ = "memory_items"
@@ -275,7 +276,9 @@ class MemoryItem(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(200))  # the producer's id
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+    # Neighbours in its conversation: the items right before and after, and the ones beyond.
     context: Mapped[str] = mapped_column(Text, default="", server_default="")
+    context_far: Mapped[str] = mapped_column(Text, default="", server_default="")
     # What wrote it ("message:<id>", "draft:<id>", "import:<externalId>"): writes are idempotent.
     source_ref: Mapped[str | None] = mapped_column(String(240))
     external_id: Mapped[str | None] = mapped_column(String(200))
