@@ -10,7 +10,7 @@ import orjson
 import redis
 import typer
 
-from worker.cli import addresses_cmd, config_cmd, drafts_cmd, failed_cmd, memory_cmd
+from worker.cli import addresses_cmd, config_cmd, drafts_cmd, failed_cmd, leads_cmd, memory_cmd
 from worker.cli.common import fail, read_json_file, settings
 from worker.logs import configure_logging
 
@@ -24,6 +24,7 @@ app.add_typer(drafts_cmd.app, name="drafts")
 app.add_typer(failed_cmd.app, name="failed")
 app.add_typer(addresses_cmd.app, name="addresses")
 app.add_typer(memory_cmd.app, name="memory")
+app.add_typer(leads_cmd.app, name="leads")
 
 
 @app.command()
