@@ -62,12 +62,13 @@ def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int
     inserted = 0
     for start in range(0, len(writes), _BATCH):
         rows = [_row(client_id, w) for w in writes[start:start + _BATCH]]
-        result = session.execute(
+        written = session.scalars(
             insert_for(session, MemoryItem)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["client_id", "source_ref"])
-        )
-        inserted += max(result.rowcount, 0)
+            .returning(MemoryItem.id)
+        ).all()
+        inserted += len(written)
     refresh_context(session, client_id, {w.conversation_id for w in writes if w.conversation_id})
     return inserted
 
