@@ -55,7 +55,7 @@ CREATE UNLOGGED TABLE bench_gen AS
     CROSS JOIN LATERAL (
         SELECT string_agg(x.w, ' ') AS text FROM (
             SELECT v.words[floor(power({VOCAB}, random()))::int] AS w
-            FROM generate_series(1, 8 + mod(g * 7919, 17)) AS n) AS x) AS t;
+            FROM generate_series(1, 8 + mod(g * 7, 17)) AS n) AS x) AS t;
 DROP INDEX ix_memory_items_tsv;
 INSERT INTO memory_items (id, client_id, lead_key, conversation_id, kind, text, context,
                           context_far, created_at)
