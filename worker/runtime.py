@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from worker.adapters.client_limits import ClientLimits
 from worker.pipeline.config_resolver import ConfigResolver
 from worker.pipeline.generate import RetryPolicy
-from worker.ports import Dispatcher, ModelClient, Publisher
+from worker.ports import Dispatcher, Embedder, ModelClient, Publisher
 from worker.settings import Settings
 
 
@@ -27,6 +27,7 @@ class Runtime:
     dispatcher: Dispatcher
     retry_policy: RetryPolicy
     limits: ClientLimits
+    embedder: Embedder | None = None  # only when EMBEDDING_MODEL is set
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,6 +43,7 @@ def build_runtime(
 ) -> Runtime:
     """Wire the real adapters. Tests and the demo pass their own where they must."""
     from worker.adapters.breaker import BreakerModelClient
+    from worker.adapters.embeddings_litellm import build_embedder
     from worker.adapters.llm_litellm import LiteLLMClient
     from worker.adapters.streams import RedisStreamPublisher
     from worker.store.db import make_engine, make_session_factory
@@ -81,4 +83,5 @@ def build_runtime(
         limits=ClientLimits(
             client, limits_storage_uri or settings.redis_url, settings.redis_namespace
         ),
+        embedder=build_embedder(settings),
     )

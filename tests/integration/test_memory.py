@@ -151,3 +151,28 @@ def test_erasing_a_lead_removes_their_messages_drafts_and_memory_only(rt):
         assert count(Outbox, "dealer-a") == 1
         # The same leadId at another client is another person: untouched.
         assert count(InboundMessage, "dealer-b") == 1 and count(MemoryItem, "dealer-b") == 1
+
+
+def test_with_an_embedding_model_recall_also_finds_by_meaning(make_runtime):
+    rt = make_runtime(embedding_model="openai/embed")
+    set_config(rt, "dealer-a")
+    _draft(rt, "dealer-a", {"eventId": "e1", "message": "Is the SUV still for sale?",
+                            "leadId": "L1"})
+    with rt.sessions.begin() as s:  # the draft stored its message's vector
+        item = s.scalar(select(MemoryItem).where(MemoryItem.kind == "inbound_message"))
+        assert item.embedding is not None and len(item.embedding) == 65
+        req = RecallRequest("dealer-a", "automobile", Scope(lead_key="id:L1"), 5)
+        by_meaning = recall(s, req, 5.0, embedder=rt.embedder).hits
+        lexical_only = recall(s, req, 5.0).hits
+    assert by_meaning[0].id == item.id and by_meaning[0].score == 1.0
+    assert lexical_only[0].id == item.id and lexical_only[0].score == 0.0  # only "newest"
+
+
+def test_a_failing_embedding_model_leaves_lexical_recall_working(make_runtime):
+    rt = make_runtime(embedding_model="openai/error500-embed")
+    set_config(rt, "dealer-a")
+    _plant(rt, "dealer-a")
+    with rt.sessions.begin() as s:
+        result = recall(s, RecallRequest("dealer-a", "dented door", Scope(lead_key="id:L1"), 5),
+                        5.0, embedder=rt.embedder)
+    assert result.note is None and result.hits[0].external_id == "dealer-a-1"

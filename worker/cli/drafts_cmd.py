@@ -45,7 +45,13 @@ def show_draft(client_id: str, draft_id: str) -> None:
     print_json(payload)
 
 
-def _review(action, client_id: str, draft_id: str, *args: str) -> None:  # noqa: ANN001
+def _embedder():  # noqa: ANN202
+    from worker.cli.common import embedder, settings
+
+    return embedder(settings())
+
+
+def _review(action, client_id: str, draft_id: str, *args) -> None:  # noqa: ANN001, ANN002
     from worker.pipeline import review
 
     with session_scope() as session:
@@ -70,7 +76,7 @@ def approve(client_id: str, draft_id: str) -> None:
     """Approve a pending draft as written; it becomes an example of what this client says."""
     from worker.pipeline import review
 
-    _review(review.approve, client_id, draft_id)
+    _review(review.approve, client_id, draft_id, _embedder())
 
 
 @app.command("edit")
@@ -85,7 +91,8 @@ def edit(
 
     if (text is None) == (file is None):
         fail("give either --text or --file")
-    _review(review.edit, client_id, draft_id, text if text is not None else file.read_text())
+    _review(review.edit, client_id, draft_id, text if text is not None else file.read_text(),
+            _embedder())
 
 
 @app.command("reject")

@@ -11,7 +11,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from schema.memory import ImportItem, SearchQuery
-from worker.cli.common import fail, lead_secret, session_scope, settings
+from worker.cli.common import embedder, fail, lead_secret, session_scope, settings
 from worker.pipeline.recall import RecallRequest, recall
 from worker.pipeline.remember import import_items
 from worker.store import tenants
@@ -61,7 +61,8 @@ def import_cmd(
         nonlocal received, imported
         with session_scope(cfg) as session:
             try:
-                summary = import_items(session, client_id, batch, lead_secret(cfg))
+                summary = import_items(session, client_id, batch, lead_secret(cfg),
+                                       embedder(cfg))
             except ValueError as exc:
                 fail(str(exc))
         received += summary.received
@@ -101,19 +102,23 @@ def search_cmd(
         [(0, SearchQuery(query=query, leadId=lead))] if query is not None
         else _lines(file, SearchQuery)
     )
+    vectors = embedder(cfg)
     with session_scope(cfg) as session:
         if not tenants.client_exists(session, client_id):
             fail(f"client {client_id!r} is not registered")
         for number, item in queries:
             if isinstance(item, str):
                 fail(f"line {number}: {item}")
-            _print_line(_search(session, client_id, item, limit, cfg.recall_budget_seconds))
+            _print_line(_search(session, client_id, item, limit, cfg.recall_budget_seconds,
+                                vectors))
 
 
-def _search(session, client_id: str, q: SearchQuery, limit: int, budget: float) -> dict:  # noqa: ANN001
+def _search(session, client_id: str, q: SearchQuery, limit: int, budget: float,  # noqa: ANN001
+            vectors) -> dict:  # noqa: ANN001
     # A draft reads its lead's history plus the client-wide memory; without a lead, everything.
     scope = Scope(lead_key=f"id:{q.lead_id}") if q.lead_id else Scope(whole_client=True)
-    result = recall(session, RecallRequest(client_id, q.query, scope, limit), budget)
+    result = recall(session, RecallRequest(client_id, q.query, scope, limit), budget,
+                    embedder=vectors)
     if result.note:
         typer.echo(f"warning: {result.note}", err=True)
     return {

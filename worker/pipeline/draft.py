@@ -46,7 +46,7 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
             return Outcome("skipped", reason="superseded by a newer message in its conversation")
         recalled, recall_note = recall_for(
             session, client_id, message, rt.settings.recall_limit,
-            rt.settings.recall_budget_seconds,
+            rt.settings.recall_budget_seconds, rt.embedder,
         )
 
     config = rt.configs.resolve(client_id)

@@ -16,11 +16,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from worker.errors import RecallTimedOut
+from worker.errors import AgentRuntimeError, RecallTimedOut
 from worker.logs import log
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.ranking import rank
 from worker.pipeline.snippet import snippet
+from worker.ports import Embedder
 from worker.store import memory
 from worker.store.deadline import time_limit
 from worker.store.memory import Scope
@@ -37,6 +38,7 @@ class RecallRequest:
     query: str
     scope: Scope
     limit: int
+    query_vector: list[float] | None = None  # set by recall() when an embedder is configured
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Hit:
 class RecallResult:
     hits: list[Hit]
     note: str | None = None  # set when recall was skipped
+    query_vector: list[float] | None = None  # the query's embedding, for writing it back
 
 
 Source = Callable[[Session, RecallRequest], list[Hit]]
@@ -79,6 +82,18 @@ def memory_source(session: Session, req: RecallRequest) -> list[Hit]:
         extra = [c for c in memory.recent(session, req.client_id, req.scope, req.limit)
                  if c.id not in have]
         ranked += [(c, 0.0) for c in extra[: req.limit - len(ranked)]]
+    return _hits(session, req, ranked, words)
+
+
+def vector_source(session: Session, req: RecallRequest) -> list[Hit]:
+    """Memory by meaning: cosine similarity to the query's embedding (when there is one)."""
+    if req.query_vector is None:
+        return []
+    ranked = memory.nearest(session, req.client_id, req.scope, req.query_vector, req.limit)
+    return _hits(session, req, ranked, query_words(req.query))
+
+
+def _hits(session: Session, req: RecallRequest, ranked, words: list[str]) -> list[Hit]:  # noqa: ANN001
     items = memory.fetch(session, req.client_id, [c.id for c, _ in ranked])
     return [
         Hit(id=c.id, kind=c.kind, score=score, snippet=snippet(items[c.id].text, words),
@@ -89,16 +104,23 @@ def memory_source(session: Session, req: RecallRequest) -> list[Hit]:
     ]
 
 
-DEFAULT_SOURCES: tuple[Source, ...] = (memory_source,)
+DEFAULT_SOURCES: tuple[Source, ...] = (memory_source, vector_source)
 
 
 def merge(per_source: Sequence[list[Hit]], limit: int) -> list[Hit]:
-    """Each source's scores scaled to its best hit (sources score on different scales), then
-    best first, the newer item first among equals."""
-    merged: list[Hit] = []
+    """Each source's scores scaled to its best hit (sources score on different scales); an item
+    two sources found gets both shares; scaled again so the best is 1; best first, the newer
+    item first among equals."""
+    combined: dict[str, Hit] = {}
     for hits in per_source:
         top = max((h.score for h in hits), default=0.0)
-        merged += [replace(h, score=round(h.score / top, 4) if top > 0 else 0.0) for h in hits]
+        for h in hits:
+            share = h.score / top if top > 0 else 0.0
+            seen = combined.get(h.id)
+            combined[h.id] = replace(h, score=share + (seen.score if seen else 0.0))
+    best = max((h.score for h in combined.values()), default=0.0)
+    merged = [replace(h, score=round(h.score / best, 4) if best > 0 else 0.0)
+              for h in combined.values()]
     merged.sort(key=lambda h: (h.score, h.created_at, h.id), reverse=True)
     return merged[:limit]
 
@@ -108,8 +130,11 @@ def recall(
     req: RecallRequest,
     budget_seconds: float,
     sources: Sequence[Source] = DEFAULT_SOURCES,
+    embedder: Embedder | None = None,
 ) -> RecallResult:
     started = time.perf_counter()
+    if embedder is not None:
+        req = replace(req, query_vector=_embed(embedder, req, budget_seconds))
     try:
         with time_limit(session, budget_seconds):
             per_source = [source(session, req) for source in sources]
@@ -118,7 +143,16 @@ def recall(
     elapsed = time.perf_counter() - started
     if elapsed > budget_seconds:  # SQLite has no statement timeout; the rule is the same
         return _skipped(req, f"recall skipped: took {elapsed:.2f} s, budget {budget_seconds:g} s")
-    return RecallResult(merge(per_source, req.limit))
+    return RecallResult(merge(per_source, req.limit), query_vector=req.query_vector)
+
+
+def _embed(embedder: Embedder, req: RecallRequest, budget_seconds: float) -> list[float] | None:
+    """The query's vector, or None: a failing embedding model leaves lexical recall intact."""
+    try:
+        return embedder.embed([req.query[:QUERY_CHARS]], timeout=budget_seconds)[0]
+    except AgentRuntimeError as exc:
+        log.warning("recall.embedding_failed", client_id=req.client_id, reason=str(exc)[:300])
+        return None
 
 
 def _skipped(req: RecallRequest, note: str) -> RecallResult:
@@ -127,16 +161,21 @@ def _skipped(req: RecallRequest, note: str) -> RecallResult:
 
 
 def recall_for(
-    session: Session, client_id: str, message: InboundMessage, limit: int, budget_seconds: float
+    session: Session, client_id: str, message: InboundMessage, limit: int, budget_seconds: float,
+    embedder: Embedder | None = None,
 ) -> tuple[list[Recalled], str | None]:
-    """What a draft of `message` is shown, and why nothing is if recall was skipped."""
+    """What a draft of `message` is shown, and why nothing is if recall was skipped. The
+    message's own memory item gets the query's embedding: it is the same text."""
     lead_key = (
         memory.lead_key_of_message(session, client_id, message.id) if message.lead_id else None
     )
     scope = Scope(lead_key=lead_key, conversation_id=message.external_conversation_id,
                   exclude_ref=f"message:{message.id}")
     query = f"{message.subject}\n{message.new_text}" if message.subject else message.new_text
-    result = recall(session, RecallRequest(client_id, query, scope, limit), budget_seconds)
+    result = recall(session, RecallRequest(client_id, query, scope, limit), budget_seconds,
+                    embedder=embedder)
+    if result.query_vector is not None:
+        memory.set_embedding(session, client_id, f"message:{message.id}", result.query_vector)
     recalled = [
         Recalled(id=h.id, kind=h.kind, text=h.snippet, score=h.score,
                  when=h.created_at.date().isoformat())

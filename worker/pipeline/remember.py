@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from schema.memory import ImportItem
 from worker.leads import lead_key
+from worker.ports import Embedder
 from worker.store import memory
 from worker.store.memory import MemoryWrite
 
@@ -23,10 +24,12 @@ class ImportSummary:
 
 
 def import_items(
-    session: Session, client_id: str, items: list[ImportItem], lead_secret: bytes | None
+    session: Session, client_id: str, items: list[ImportItem], lead_secret: bytes | None,
+    embedder: Embedder | None = None,
 ) -> ImportSummary:
     """Write `items` into CLIENT_ID's memory. An item with an externalId is written once, so
-    an interrupted import can simply be run again."""
+    an interrupted import can simply be run again. With an embedder, each item gets its vector."""
+    vectors = embedder.embed([i.text for i in items]) if embedder else [None] * len(items)
     writes = [
         MemoryWrite(
             kind=item.kind,
@@ -36,8 +39,9 @@ def import_items(
             source_ref=f"import:{item.external_id}" if item.external_id else None,
             external_id=item.external_id,
             created_at=item.created_at,
+            embedding=vector,
         )
-        for item in items
+        for item, vector in zip(items, vectors)
     ]
     return ImportSummary(len(writes), memory.remember(session, client_id, writes))
 

@@ -11,6 +11,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy.orm import Session
 
 from worker.errors import PermanentError
+from worker.ports import Embedder
 from worker.store import drafts, memory, reviews
 from worker.store.memory import MemoryWrite
 from worker.store.models import Draft, utcnow
@@ -22,13 +23,17 @@ class ReviewRefused(PermanentError):
     """The draft cannot be reviewed: it does not exist for this client or is not pending."""
 
 
-def approve(session: Session, client_id: str, draft_id: str) -> Draft:
+def approve(
+    session: Session, client_id: str, draft_id: str, embedder: Embedder | None = None
+) -> Draft:
     draft = _decide(session, client_id, draft_id, {"status": "approved"})
-    _remember_reply(session, draft, draft.reply)
+    _remember_reply(session, draft, draft.reply, embedder)
     return draft
 
 
-def edit(session: Session, client_id: str, draft_id: str, text: str) -> Draft:
+def edit(
+    session: Session, client_id: str, draft_id: str, text: str, embedder: Embedder | None = None
+) -> Draft:
     """Keep both texts and how far apart they are (Levenshtein, in characters)."""
     if not text.strip():
         raise ReviewRefused("the edited text is empty; reject the draft instead")
@@ -40,7 +45,7 @@ def edit(session: Session, client_id: str, draft_id: str, text: str) -> Draft:
         "edited_text": text,
         "edit_distance": Levenshtein.distance(current.reply, text),
     })
-    _remember_reply(session, draft, text)
+    _remember_reply(session, draft, text, embedder)
     return draft
 
 
@@ -68,7 +73,9 @@ def _decide(session: Session, client_id: str, draft_id: str, values: dict) -> Dr
     return draft
 
 
-def _remember_reply(session: Session, draft: Draft, text: str) -> None:
+def _remember_reply(
+    session: Session, draft: Draft, text: str, embedder: Embedder | None
+) -> None:
     memory.replace(session, draft.client_id, MemoryWrite(
         kind="approved_reply",
         text=text,
@@ -76,4 +83,5 @@ def _remember_reply(session: Session, draft: Draft, text: str) -> None:
         conversation_id=draft.conversation_id,
         source_ref=f"draft:{draft.id}",
         created_at=draft.reviewed_at,
+        embedding=embedder.embed([text])[0] if embedder else None,
     ))

@@ -7,11 +7,12 @@ words removed); on SQLite (the demo) from a plain term overlap computed here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, text
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from worker.pipeline.ranking import Candidate, ScopeStats
@@ -271,3 +272,47 @@ def lead_key_of_message(session: Session, client_id: str, message_id: str) -> st
         .where(InboundMessage.client_id == client_id, Lead.client_id == client_id,
                InboundMessage.id == message_id)
     )
+
+
+def set_embedding(session: Session, client_id: str, source_ref: str, vector: list[float]) -> None:
+    session.execute(
+        update(MemoryItem)
+        .where(MemoryItem.client_id == client_id, MemoryItem.source_ref == source_ref)
+        .values(embedding=vector),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def nearest(
+    session: Session, client_id: str, scope: Scope, vector: list[float], limit: int
+) -> list[tuple[Candidate, float]]:
+    """Items in scope by cosine similarity to `vector` (all vectors are unit length).
+
+    Plain `real[]` and SQL arithmetic: no vector extension needed. The scope (a lead's history
+    and the client-wide items) keeps the scan small.
+    """
+    clause, params = _scope_sql(scope)
+    if session.get_bind().dialect.name != "postgresql":
+        rows = session.execute(
+            text("SELECT m.id, m.kind, m.created_at, m.embedding FROM memory_items m "
+                 f"WHERE m.client_id = :client_id AND {clause.replace('TRUE', '1')} "
+                 "AND m.embedding IS NOT NULL ORDER BY m.created_at DESC LIMIT :cap"),
+            {"client_id": client_id, "cap": lexical_sqlite.SCAN_CAP, **params},
+        ).all()
+        scored = [(r, sum(a * b for a, b in zip(json.loads(r.embedding), vector))) for r in rows]
+    else:
+        scored = session.execute(
+            text(
+                "SELECT m.id, m.kind, m.created_at, ("
+                "  SELECT sum(a * b) FROM unnest(m.embedding, CAST(:vector AS real[])) AS t(a, b)"
+                ") AS score FROM memory_items m "
+                f"WHERE m.client_id = :client_id AND {clause} AND m.embedding IS NOT NULL "
+                "ORDER BY score DESC, m.created_at DESC LIMIT :limit"
+            ),
+            {"client_id": client_id, "vector": vector, "limit": limit, **params},
+        ).all()
+        scored = [(r, r.score) for r in scored]
+    found = [(Candidate(r.id, r.kind, lexical_sqlite.aware(r.created_at), 0), float(score or 0))
+             for r, score in scored if (score or 0) > 0]
+    found.sort(key=lambda cs: (round(cs[1], 9), cs[0].created_at, cs[0].id), reverse=True)
+    return found[:limit]
