@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from worker.errors import AgentRuntimeError, RecallTimedOut
 from worker.logs import log
 from worker.pipeline.prompt import Recalled
-from worker.pipeline.ranking import rank
 from worker.pipeline.snippet import snippet
 from worker.ports import Embedder
 from worker.store import memory
@@ -74,8 +73,7 @@ def query_words(query: str) -> list[str]:
 
 def memory_source(session: Session, req: RecallRequest) -> list[Hit]:
     words = query_words(req.query)
-    stats, found = memory.candidates(session, req.client_id, req.scope, words)
-    ranked = rank(found, stats, req.limit)
+    ranked = memory.ranked(session, req.client_id, req.scope, words, req.limit)
     if len(ranked) < req.limit:
         # Too few items share a word: the newest ones still tell the model what came before.
         have = {c.id for c, _ in ranked}

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from worker.pipeline import ranking
 from worker.pipeline.ranking import Candidate, ScopeStats
 from worker.store import lexical_sqlite
 from worker.store.models import InboundMessage, Lead, MemoryItem, new_id, utcnow
@@ -219,6 +220,65 @@ def candidates(
         for r in rows
     ]
     return stats, found
+
+
+# The same BM25 as worker.pipeline.ranking, computed where the rows are: only the best `limit`
+# items travel back. Its constants are passed in from ranking.py, the one place they live.
+_PG_RANKED = """
+WITH q AS MATERIALIZED (
+    SELECT websearch_to_tsquery('english', :qtext) AS tsq,
+           array_agg(lexeme) AS lx,
+           array_agg((quote_literal(lexeme) || '\\:A')::tsquery) AS qa,
+           array_agg((quote_literal(lexeme) || '\\:B')::tsquery) AS qb,
+           array_agg((quote_literal(lexeme) || '\\:C')::tsquery) AS qc
+    FROM unnest(to_tsvector('english', :qtext))
+    WHERE position(E'\\\\' IN lexeme) = 0
+), s AS MATERIALIZED (
+    SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv
+    FROM memory_items m
+    WHERE m.client_id = :client_id AND {scope}
+), stats AS (
+    SELECT count(*) AS n, avg(doc_len) AS avgdl FROM s
+), hits AS (
+    SELECT s.id, s.kind, s.created_at, s.doc_len, t.i,
+           (s.tsv @@ q.qa[t.i])::int + :near * (s.tsv @@ q.qb[t.i])::int
+               + :far * (s.tsv @@ q.qc[t.i])::int AS tf
+    FROM s CROSS JOIN q CROSS JOIN LATERAL generate_subscripts(q.lx, 1) AS t(i)
+    WHERE s.tsv @@ q.tsq
+), terms AS (
+    SELECT *, count(*) FILTER (WHERE tf > 0) OVER (PARTITION BY i) AS df FROM hits
+)
+SELECT t.id, t.kind, t.created_at,
+       sum(ln(1 + (st.n - t.df + 0.5) / (t.df + 0.5)) * t.tf * (:k1 + 1)
+           / (t.tf + :k1 * (1 - :b + :b * coalesce(t.doc_len / nullif(st.avgdl, 0), 1))))
+       * coalesce((SELECT w FROM unnest(CAST(:kinds AS text[]), CAST(:weights AS float8[]))
+                       AS kw(k, w) WHERE k = t.kind), 1) AS score
+FROM terms t CROSS JOIN stats st
+WHERE t.tf > 0
+GROUP BY t.id, t.kind, t.created_at
+ORDER BY score DESC, t.created_at DESC, t.id DESC
+LIMIT :limit
+"""
+
+
+def ranked(
+    session: Session, client_id: str, scope: Scope, query_words: list[str], limit: int
+) -> list[tuple[Candidate, float]]:
+    """The `limit` best items in scope for the query, BM25 as worker.pipeline.ranking scores."""
+    if not query_words:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        stats, found = _sqlite_candidates(session, client_id, scope, query_words)
+        return ranking.rank(found, stats, limit)
+    clause, params = _scope_sql(scope)
+    rows = session.execute(
+        text(_PG_RANKED.format(scope=clause)),
+        {"client_id": client_id, "qtext": " or ".join(query_words), "limit": limit,
+         "near": ranking.CONTEXT_WEIGHT, "far": ranking.FAR_WEIGHT, "k1": ranking.K1,
+         "b": ranking.B, "kinds": list(ranking.KIND_WEIGHTS),
+         "weights": list(ranking.KIND_WEIGHTS.values()), **params},
+    ).all()
+    return [(Candidate(r.id, r.kind, r.created_at, 0), float(r.score)) for r in rows]
 
 
 def _sqlite_candidates(
