@@ -32,7 +32,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from worker.pipeline.recall import RecallRequest, recall  # noqa: E402
 from worker.settings import Settings  # noqa: E402
 from worker.store.db import make_engine, make_session_factory  # noqa: E402
-from worker.store.memory import Scope  # noqa: E402
+from worker.store.memory_search import Scope  # noqa: E402
 from worker.store.migrate import upgrade  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

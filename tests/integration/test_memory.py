@@ -16,7 +16,9 @@ from worker.pipeline.draft import draft_message
 from worker.pipeline.recall import RecallRequest, recall
 from worker.store import memory
 from worker.store.erase import erase_lead
-from worker.store.memory import MemoryWrite, Scope
+from worker.store import memory_search
+from worker.store.memory import MemoryWrite
+from worker.store.memory_search import Scope
 from worker.store.models import Draft, InboundMessage, Lead, MemoryItem, Outbox
 
 PLANTED = "The blue Golf GTI has a dented rear door and we knocked 900 off the price"
@@ -196,8 +198,8 @@ def test_postgres_ranks_exactly_as_the_ranking_module_does(rt):
             for i, t in enumerate(texts)])
         for query in ("golf saturday", "polo trade-in value", "warranty on the golf?"):
             words = query_words(query)
-            stats, found = memory.candidates(s, "dealer-a", Scope(lead_key="id:L1"), words)
+            stats, found = memory_search.candidates(s, "dealer-a", Scope(lead_key="id:L1"), words)
             expected = rank(found, stats, 5)
-            got = memory.ranked(s, "dealer-a", Scope(lead_key="id:L1"), words, 5)
+            got = memory_search.ranked(s, "dealer-a", Scope(lead_key="id:L1"), words, 5)
             assert [c.id for c, _ in got] == [c.id for c, _ in expected]
             assert [round(x, 6) for _, x in got] == [round(x, 6) for _, x in expected]

@@ -15,7 +15,7 @@ from worker.cli.common import embedder, fail, lead_secret, session_scope, settin
 from worker.pipeline.recall import RecallRequest, recall
 from worker.pipeline.remember import import_items
 from worker.store import tenants
-from worker.store.memory import Scope
+from worker.store.memory_search import Scope
 
 app = typer.Typer(help="A client's memory: bulk import of history, and recall as drafts see it.")
 

@@ -21,9 +21,9 @@ from worker.logs import log
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.snippet import snippet
 from worker.ports import Embedder
-from worker.store import memory
+from worker.store import memory, memory_search
 from worker.store.deadline import time_limit
-from worker.store.memory import Scope
+from worker.store.memory_search import Scope
 from worker.store.models import InboundMessage
 
 QUERY_CHARS = 2000  # a long e-mail's first part says what it is about
@@ -73,11 +73,11 @@ def query_words(query: str) -> list[str]:
 
 def memory_source(session: Session, req: RecallRequest) -> list[Hit]:
     words = query_words(req.query)
-    ranked = memory.ranked(session, req.client_id, req.scope, words, req.limit)
+    ranked = memory_search.ranked(session, req.client_id, req.scope, words, req.limit)
     if len(ranked) < req.limit:
         # Too few items share a word: the newest ones still tell the model what came before.
         have = {c.id for c, _ in ranked}
-        extra = [c for c in memory.recent(session, req.client_id, req.scope, req.limit)
+        extra = [c for c in memory_search.recent(session, req.client_id, req.scope, req.limit)
                  if c.id not in have]
         ranked += [(c, 0.0) for c in extra[: req.limit - len(ranked)]]
     return _hits(session, req, ranked, words)
@@ -87,12 +87,12 @@ def vector_source(session: Session, req: RecallRequest) -> list[Hit]:
     """Memory by meaning: cosine similarity to the query's embedding (when there is one)."""
     if req.query_vector is None:
         return []
-    ranked = memory.nearest(session, req.client_id, req.scope, req.query_vector, req.limit)
+    ranked = memory_search.nearest(session, req.client_id, req.scope, req.query_vector, req.limit)
     return _hits(session, req, ranked, query_words(req.query))
 
 
 def _hits(session: Session, req: RecallRequest, ranked, words: list[str]) -> list[Hit]:  # noqa: ANN001
-    items = memory.fetch(session, req.client_id, [c.id for c, _ in ranked])
+    items = memory_search.fetch(session, req.client_id, [c.id for c, _ in ranked])
     return [
         Hit(id=c.id, kind=c.kind, score=score, snippet=snippet(items[c.id].text, words),
             text=items[c.id].text, external_id=items[c.id].external_id,
