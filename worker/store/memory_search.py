@@ -129,26 +129,31 @@ WITH q AS MATERIALIZED (
     SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv
     FROM memory_items m
     WHERE m.client_id = :client_id AND {scope}
-), stats AS (
-    SELECT count(*) AS n, avg(doc_len) AS avgdl FROM s
-), hits AS (
-    SELECT s.id, s.kind, s.created_at, s.doc_len, t.i,
-           (s.tsv @@ q.qa[t.i])::int + :near * (s.tsv @@ q.qb[t.i])::int
-               + :far * (s.tsv @@ q.qc[t.i])::int AS tf
-    FROM s CROSS JOIN q CROSS JOIN LATERAL generate_subscripts(q.lx, 1) AS t(i)
+), stats AS (  -- float8 throughout: numeric arithmetic would cost more than the search
+    SELECT count(*)::float8 AS n, coalesce(avg(doc_len)::float8, 0) AS avgdl FROM s
+), c AS MATERIALIZED (  -- per candidate, the weighted frequency of each query term
+    SELECT s.id, s.kind, s.created_at, s.doc_len,
+           ARRAY(SELECT (s.tsv @@ q.qa[i])::int + CAST(:near AS float8) * (s.tsv @@ q.qb[i])::int
+                        + CAST(:far AS float8) * (s.tsv @@ q.qc[i])::int
+                 FROM generate_subscripts(q.lx, 1) AS i ORDER BY i) AS tf
+    FROM s CROSS JOIN q
     WHERE s.tsv @@ q.tsq
-), terms AS (
-    SELECT *, count(*) FILTER (WHERE tf > 0) OVER (PARTITION BY i) AS df FROM hits
+), idf AS (
+    SELECT array_agg(ln(1 + (st.n - d.df + 0.5) / (d.df + 0.5)) ORDER BY d.i) AS idf
+    FROM (SELECT t.i, (count(*) FILTER (WHERE t.tf > 0))::float8 AS df
+          FROM c CROSS JOIN LATERAL unnest(c.tf) WITH ORDINALITY AS t(tf, i)
+          GROUP BY t.i) AS d
+    CROSS JOIN stats st
 )
-SELECT t.id, t.kind, t.created_at,
-       sum(ln(1 + (st.n - t.df + 0.5) / (t.df + 0.5)) * t.tf * (:k1 + 1)
-           / (t.tf + :k1 * (1 - :b + :b * coalesce(t.doc_len / nullif(st.avgdl, 0), 1))))
+SELECT c.id, c.kind, c.created_at,
+       (SELECT sum(idf.idf[t.i] * t.tf * (CAST(:k1 AS float8) + 1)
+                   / (t.tf + CAST(:k1 AS float8) * (1 - CAST(:b AS float8) + CAST(:b AS float8)
+                      * coalesce(c.doc_len / nullif(st.avgdl, 0), 1))))
+        FROM unnest(c.tf) WITH ORDINALITY AS t(tf, i) WHERE t.tf > 0)
        * coalesce((SELECT w FROM unnest(CAST(:kinds AS text[]), CAST(:weights AS float8[]))
-                       AS kw(k, w) WHERE k = t.kind), 1) AS score
-FROM terms t CROSS JOIN stats st
-WHERE t.tf > 0
-GROUP BY t.id, t.kind, t.created_at
-ORDER BY score DESC, t.created_at DESC, t.id DESC
+                       AS kw(k, w) WHERE k = c.kind), 1) AS score
+FROM c CROSS JOIN idf CROSS JOIN stats st
+ORDER BY score DESC, c.created_at DESC, c.id DESC
 LIMIT :limit
 """
 
