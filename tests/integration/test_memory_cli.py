@@ -118,6 +118,8 @@ def test_drafts_review_commands_and_leads_erase(make_runtime, database_url, tmp_
     rejected = json.loads(_run(env, "drafts", "reject", "dealer-a", ids["e3"], "--reason",
                                "wrong price").stdout)
     assert rejected["status"] == "rejected" and rejected["reason"] == "wrong price"
+    shown_draft = json.loads(_run(env, "drafts", "show", "dealer-a", ids["e2"]).stdout)
+    assert shown_draft["status"] == "edited" and shown_draft["editedText"] == "Better words"
     twice = _run(env, "drafts", "approve", "dealer-a", ids["e3"])
     assert twice.returncode == 2 and "rejected, not pending_review" in twice.stderr
     assert json.loads(_run(env, "drafts", "rejections", "dealer-a").stdout) == [

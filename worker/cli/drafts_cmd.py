@@ -42,6 +42,10 @@ def show_draft(client_id: str, draft_id: str) -> None:
             fail(f"no draft {draft_id!r} for client {client_id!r}")
         payload = drafts.outbox_payload(session, client_id, draft_id) or {}
         payload["status"] = draft.status
+        review = {"reviewedAt": draft.reviewed_at and draft.reviewed_at.isoformat(),
+                  "editedText": draft.edited_text, "editDistance": draft.edit_distance,
+                  "rejectionReason": draft.rejection_reason, "recallNote": draft.recall_note}
+        payload |= {k: v for k, v in review.items() if v is not None}
     print_json(payload)
 
 
