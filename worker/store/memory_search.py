@@ -20,6 +20,7 @@ from worker.pipeline.ranking import Candidate, ScopeStats
 from worker.store import lexical_sqlite
 from worker.store.models import MemoryItem
 
+
 @dataclass(frozen=True)
 class Scope:
     """Whose memory a recall reads. `whole_client` ignores lead and conversation."""
@@ -62,6 +63,8 @@ def _scope_sql(scope: Scope) -> tuple[str, dict]:
 # One term query per lexeme and weight ('x':A matches x in the item's own text, 'x':B in its
 # next neighbours', 'x':C in the ones beyond): a handful of @@ tests per row instead of
 # unnesting every tsvector. Term counts become 0/1, which short messages hardly lose.
+# Recall itself uses _PG_RANKED below (scored in SQL); these raw per-term counts feed the pure
+# ranking module, which is how a test holds the two to the same formula.
 _PG_CANDIDATES = """
 WITH q AS MATERIALIZED (
     SELECT websearch_to_tsquery('english', :qtext) AS tsq,
