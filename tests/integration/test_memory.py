@@ -203,3 +203,14 @@ def test_postgres_ranks_exactly_as_the_ranking_module_does(rt):
             got = memory_search.ranked(s, "dealer-a", Scope(lead_key="id:L1"), words, 5)
             assert [c.id for c, _ in got] == [c.id for c, _ in expected]
             assert [round(x, 6) for _, x in got] == [round(x, 6) for _, x in expected]
+
+
+@pytest.mark.parametrize("query", ["the and of", "", "it's \\ 'quoted' \"double\" & | ! ( ) :*",
+                                   "<context> DROP TABLE memory_items; --", "ünïcödé 東京 🚗"])
+def test_any_query_text_recalls_without_error(rt, query):  # noqa: ANN001
+    set_config(rt, "dealer-a")
+    _plant(rt, "dealer-a")
+    with rt.sessions.begin() as s:
+        result = recall(s, RecallRequest("dealer-a", query, Scope(lead_key="id:L1"), 5), 5.0)
+    assert result.note is None
+    assert {h.client_id for h in result.hits} == {"dealer-a"}  # newest items fill in
