@@ -149,10 +149,10 @@ WITH q AS MATERIALIZED (
     CROSS JOIN stats st
 )
 SELECT c.id, c.kind, c.created_at,
-       (SELECT sum(idf.idf[t.i] * t.tf * (CAST(:k1 AS float8) + 1)
+       coalesce((SELECT sum(idf.idf[t.i] * t.tf * (CAST(:k1 AS float8) + 1)
                    / (t.tf + CAST(:k1 AS float8) * (1 - CAST(:b AS float8) + CAST(:b AS float8)
                       * coalesce(c.doc_len / nullif(st.avgdl, 0), 1))))
-        FROM unnest(c.tf) WITH ORDINALITY AS t(tf, i) WHERE t.tf > 0)
+        FROM unnest(c.tf) WITH ORDINALITY AS t(tf, i) WHERE t.tf > 0), 0)
        * coalesce((SELECT w FROM unnest(CAST(:kinds AS text[]), CAST(:weights AS float8[]))
                        AS kw(k, w) WHERE k = c.kind), 1) AS score
 FROM c CROSS JOIN idf CROSS JOIN stats st
