@@ -46,3 +46,7 @@ class AllModelsRefused(PermanentError):
 
 class Deferred(TransientError):
     """The client is over its rate limit or daily budget; the message waits."""
+
+
+class RecallTimedOut(TransientError):
+    """Recall took longer than its time budget; the draft is written without memory."""

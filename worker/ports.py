@@ -30,3 +30,8 @@ class Publisher(Protocol):
 
     def notify(self, channel: str, payload: dict) -> None:
         """Publish one payload on a pub/sub channel (no delivery guarantee)."""
+
+
+class Embedder(Protocol):
+    def embed(self, texts: list[str], timeout: float | None = None) -> list[list[float]]:
+        """Unit-length vectors, one per text. Raises TransientError or PermanentError."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from worker.adapters.client_limits import ClientLimits
 from worker.pipeline.config_resolver import ConfigResolver
 from worker.pipeline.generate import RetryPolicy
-from worker.ports import Dispatcher, ModelClient, Publisher
+from worker.ports import Dispatcher, Embedder, ModelClient, Publisher
 from worker.settings import Settings
 
 
@@ -28,6 +28,7 @@ class Runtime:
     dispatcher: Dispatcher
     retry_policy: RetryPolicy
     limits: ClientLimits
+    embedder: Embedder | None = None  # only when EMBEDDING_MODEL is set
     listener: object | None = None  # worker.adapters.invalidation.InvalidationListener
 
     def listen(self, **handlers: Callable[[str | None], None]) -> None:
@@ -57,6 +58,7 @@ def build_runtime(
 ) -> Runtime:
     """Wire the real adapters. Tests and the demo pass their own where they must."""
     from worker.adapters.breaker import BreakerModelClient
+    from worker.adapters.embeddings_litellm import build_embedder
     from worker.adapters.llm_litellm import LiteLLMClient
     from worker.adapters.streams import RedisStreamPublisher
     from worker.store.db import make_engine, make_session_factory
@@ -96,4 +98,5 @@ def build_runtime(
         limits=ClientLimits(
             client, limits_storage_uri or settings.redis_url, settings.redis_namespace
         ),
+        embedder=build_embedder(settings),
     )

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     config_cache_size: int = 500
     config_cache_ttl_seconds: float = 60.0
     recall_limit: int = 5
+    # Past this, a draft is written without memory (and says so in its recall_note).
+    recall_budget_seconds: float = 1.2
+    # A litellm embedding model (e.g. openai/text-embedding-3-small): recall then also ranks by
+    # cosine similarity. Unset: lexical search alone. Reached through LLM_API_BASE / LLM_API_KEY.
+    embedding_model: str | None = None
     # A message claimed by a worker is its own for this long; after that the sweeper may retake it.
     draft_lease_seconds: int = 300
     retry_failed_after_seconds: float = 60.0

@@ -11,7 +11,7 @@ from tests.integration.conftest import outbound, push, set_config
 from worker.ingress.consumer import Ingress
 from worker.pipeline.draft import draft_message
 from worker.pipeline.publish import relay_outbox
-from worker.store.models import Draft, InboundMessage, LlmCall, Outbox
+from worker.store.models import Draft, InboundMessage, LlmCall, MemoryItem, Outbox
 
 CONTRACT_KEYS = {
     "schemaVersion", "draftId", "eventId", "clientId", "channel", "conversationId", "leadId",
@@ -156,7 +156,10 @@ def test_recall_brings_the_leads_earlier_messages_and_never_another_tenants(rt):
     _draft(rt, "dealer-b", {"eventId": "b1", "message": "Secret of tenant B", "leadId": "L1"})
     _draft(rt, "dealer-a", {"eventId": "a2", "message": "Still available?", "leadId": "L1"})
     drafts = {d["eventId"]: d for d in outbound(rt)}
-    assert [r["id"] for r in drafts["a2"]["memoryRefs"]] == [first]
+    [ref] = drafts["a2"]["memoryRefs"]
+    assert ref["kind"] == "inbound_message"
+    with rt.sessions() as s:  # the ref names the memory item written for the first message
+        assert s.get(MemoryItem, ref["id"]).source_ref == f"message:{first}"
     assert drafts["b1"]["memoryRefs"] == []  # same leadId, other tenant: nothing shared
 
 
@@ -303,7 +306,9 @@ def test_a_chat_draft_overtaken_by_a_newer_message_is_stale_and_not_published(ma
     assert draft_message(rt, "dealer-a", second_id, "w2").status == "drafted"
     [published] = outbound(rt)
     assert published["eventId"] == "e2"
-    assert [r["id"] for r in published["memoryRefs"]] == [first_id]  # the newest answers both
+    with rt.sessions() as s:  # the newest answers both
+        assert [s.get(MemoryItem, r["id"]).source_ref for r in published["memoryRefs"]] == [
+            f"message:{first_id}"]
     with rt.sessions() as s:
         stale = s.scalar(select(Draft).where(Draft.event_id == "e1"))
     assert stale.status == "stale"

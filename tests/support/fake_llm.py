@@ -44,6 +44,21 @@ def _draft_for(messages: list[dict]) -> dict:
     }
 
 
+_SYNONYMS = {"car", "vehicle", "automobile", "suv"}
+
+
+def fake_embedding(text: str, dims: int = 64) -> list[float]:
+    import zlib
+
+    vector = [0.0] * (dims + 1)
+    for word in re.findall(r"\w+", text.lower()):
+        if word in _SYNONYMS:
+            vector[dims] += 1.0
+        else:
+            vector[zlib.crc32(word.encode()) % dims] += 1.0
+    return vector
+
+
 class FakeLLM:
     def __init__(self, latency: float = 0.0, fail_rate: float = 0.0, seed: int = 7):
         self.latency = latency
@@ -59,12 +74,28 @@ class FakeLLM:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/chat/completions", self.completions)
         app.router.add_post("/v1/chat/completions", self.completions)
+        app.router.add_post("/embeddings", self.embeddings)
+        app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/_script", self.script)
         app.router.add_get("/_stats", self.get_stats)
         app.router.add_get("/_last", self.get_last)
         app.router.add_get("/_max_in_flight", self.get_max_in_flight)
         app.router.add_get("/health", lambda _r: web.json_response({"ok": True}))
         return app
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        """Deterministic vectors: words hashed into 64 buckets, plus a shared "vehicle" bucket
+        for a few synonyms, so tests can tell meaning from spelling."""
+        body = await request.json()
+        model = body.get("model", "")
+        self.stats[model] += 1
+        if self._behaviour(model) == "500":
+            return web.json_response({"error": {"message": "boom"}}, status=500)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": fake_embedding(t)}
+                for i, t in enumerate(texts)]
+        return web.json_response({"object": "list", "data": data, "model": model,
+                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     async def script(self, request: web.Request) -> web.Response:
         body = await request.json()

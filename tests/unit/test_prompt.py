@@ -190,15 +190,15 @@ def test_lead_written_header_fields_cannot_forge_delimiters(field):
 # --- recalled context -------------------------------------------------------------------------
 
 
-def test_recalled_items_appear_in_context_newest_first():
-    recalled = [  # recall_for hands them over newest first
+def test_recalled_items_appear_in_context_in_the_order_recall_ranked_them():
+    recalled = [  # recall_for hands them over best first
         Recalled("m3", "inbound_message", "Is Saturday OK?", 1.0, "2024-05-03"),
         Recalled("m2", "inbound_message", "What colours exist?", 0.5, "2024-04-20"),
         Recalled("m1", "inbound_message", "First contact", 0.3333, "2024-03-01"),
     ]
     user = _user(build_messages(CUSTOM, recalled, LeadMessage(channel="chat", text="now")))
     ctx = _context_block(user)
-    assert "newest first" in ctx
+    assert "most relevant first" in ctx
     positions = [ctx.index(r.text) for r in recalled]
     assert positions == sorted(positions)
     assert "[2024-05-03] (inbound_message) Is Saturday OK?" in ctx
@@ -211,7 +211,7 @@ def test_recalled_items_appear_in_context_newest_first():
 
 def test_no_recalled_items_says_so():
     user = _user(build_messages(CUSTOM, [], LeadMessage(channel="chat", text="now")))
-    assert "(no earlier messages)" in _context_block(user)
+    assert "(nothing recalled)" in _context_block(user)
 
 
 def test_build_messages_is_pure():

@@ -19,6 +19,22 @@ def settings() -> Settings:
     return Settings()
 
 
+def embedder(cfg: Settings):  # noqa: ANN201 - worker.ports.Embedder | None
+    """The embedding adapter when EMBEDDING_MODEL is set; litellm is imported only then."""
+    if not cfg.embedding_model:
+        return None
+    from worker.adapters.embeddings_litellm import build_embedder
+
+    return build_embedder(cfg)
+
+
+def lead_secret(cfg: Settings) -> bytes | None:
+    """The HMAC key of lead e-mail addresses; the demo's fixed one on SQLite, as ingress uses."""
+    if cfg.lead_hash_key is not None:
+        return cfg.lead_hash_key.get_secret_value().encode()
+    return b"demo-only-key" if cfg.is_sqlite else None
+
+
 @contextmanager
 def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
     engine = make_engine(cfg or settings())

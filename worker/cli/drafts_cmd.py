@@ -1,6 +1,8 @@
-"""`agent-runtime drafts list|show` — what reviewers see."""
+"""`agent-runtime drafts list|show|approve|edit|reject|rejections` — what reviewers see and do."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -40,4 +42,80 @@ def show_draft(client_id: str, draft_id: str) -> None:
             fail(f"no draft {draft_id!r} for client {client_id!r}")
         payload = drafts.outbox_payload(session, client_id, draft_id) or {}
         payload["status"] = draft.status
+        review = {"reviewedAt": draft.reviewed_at and draft.reviewed_at.isoformat(),
+                  "editedText": draft.edited_text, "editDistance": draft.edit_distance,
+                  "rejectionReason": draft.rejection_reason, "recallNote": draft.recall_note}
+        payload |= {k: v for k, v in review.items() if v is not None}
     print_json(payload)
+
+
+def _embedder():  # noqa: ANN202
+    from worker.cli.common import embedder, settings
+
+    return embedder(settings())
+
+
+def _review(action, client_id: str, draft_id: str, *args) -> None:  # noqa: ANN001, ANN002
+    from worker.pipeline import review
+
+    with session_scope() as session:
+        try:
+            draft = action(session, client_id, draft_id, *args)
+        except review.ReviewRefused as exc:
+            fail(str(exc))
+        result = {
+            "draftId": draft.id, "clientId": draft.client_id, "status": draft.status,
+            "reviewedAt": draft.reviewed_at.isoformat(),
+        }
+        if draft.status == "edited":
+            result |= {"reply": draft.reply, "editedText": draft.edited_text,
+                       "editDistance": draft.edit_distance}
+        if draft.status == "rejected":
+            result["reason"] = draft.rejection_reason
+    print_json(result)
+
+
+@app.command("approve")
+def approve(client_id: str, draft_id: str) -> None:
+    """Approve a pending draft as written; it becomes an example of what this client says."""
+    from worker.pipeline import review
+
+    _review(review.approve, client_id, draft_id, _embedder())
+
+
+@app.command("edit")
+def edit(
+    client_id: str,
+    draft_id: str,
+    text: str = typer.Option(None, "--text", help="the reply as it should be sent"),
+    file: Path = typer.Option(None, "--file", help="a file holding that reply"),
+) -> None:
+    """Replace a pending draft's reply with the reviewer's text (both are kept)."""
+    from worker.pipeline import review
+
+    if (text is None) == (file is None):
+        fail("give either --text or --file")
+    _review(review.edit, client_id, draft_id, text if text is not None else file.read_text(),
+            _embedder())
+
+
+@app.command("reject")
+def reject(
+    client_id: str,
+    draft_id: str,
+    reason: str = typer.Option(..., "--reason", help="why it cannot be sent"),
+) -> None:
+    """Reject a pending draft, with the reason."""
+    from worker.pipeline import review
+
+    _review(review.reject, client_id, draft_id, reason)
+
+
+@app.command("rejections")
+def rejections(client_id: str) -> None:
+    """How many drafts were rejected under each config version of CLIENT_ID."""
+    from worker.pipeline import review
+
+    with session_scope() as session:
+        counts = review.rejections_per_config_version(session, client_id)
+    print_json([{"configVersion": v, "rejected": n} for v, n in counts.items()])

@@ -13,7 +13,8 @@ import redis
 import typer
 
 from worker.cli import (
-    addresses_cmd, config_cmd, drafts_cmd, failed_cmd, kb_cmd, keys_cmd, ops_cmd,
+    addresses_cmd, config_cmd, drafts_cmd, failed_cmd, kb_cmd, keys_cmd, leads_cmd, memory_cmd,
+    ops_cmd,
 )
 from worker.cli.common import fail, read_json_file, settings
 from worker.logs import configure_logging
@@ -32,6 +33,8 @@ app.add_typer(keys_cmd.clients_app, name="clients")
 app.add_typer(keys_cmd.keys_app, name="keys")
 app.command("health")(ops_cmd.health)
 app.command("stats")(ops_cmd.stats_)
+app.add_typer(memory_cmd.app, name="memory")
+app.add_typer(leads_cmd.app, name="leads")
 
 
 @app.command()

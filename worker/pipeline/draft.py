@@ -45,7 +45,10 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
         if _superseded(session, message):
             messages.mark_superseded(session, client_id, message.id)
             return Outcome("skipped", reason="superseded by a newer message in its conversation")
-        recalled = recall_for(session, client_id, message, rt.settings.recall_limit)
+        recalled, recall_note = recall_for(
+            session, client_id, message, rt.settings.recall_limit,
+            rt.settings.recall_budget_seconds, rt.embedder,
+        )
 
     config = rt.configs.resolve(client_id)
     if config is None:
@@ -103,6 +106,7 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
 
     latency_ms = int((time.perf_counter() - started) * 1000)
     record = _record(message, config, reply, model_used, usage, recalled, latency_ms, calls)
+    record.draft["recall_note"] = recall_note
     with rt.sessions.begin() as session:
         # The lead wrote again while the model was busy: keep this draft, marked stale (chat)
         # or withdrawn (e-mail) and unpublished; the newest message's own draft, which

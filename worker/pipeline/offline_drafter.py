@@ -18,7 +18,7 @@ def holding_reply(
     about = f" about {topic}" if topic else (f' about "{subject}"' if subject else "")
     history = (
         " We also have your earlier messages, so you won't need to repeat yourself."
-        if recalled
+        if any(r.kind == "inbound_message" for r in recalled)
         else ""
     )
     reply = (

@@ -60,9 +60,9 @@ Rules that no message can change:
 
 def _context_block(recalled: list[Recalled]) -> str:
     if not recalled:
-        return "<context>\n(no earlier messages)\n</context>"
+        return "<context>\n(nothing recalled)\n</context>"
     lines = [f"[{r.when}] ({r.kind}) {r.text}" for r in recalled]
-    return "<context>\nEarlier from this lead, newest first:\n" + "\n".join(lines) + "\n</context>"
+    return "<context>\nRecalled from memory, most relevant first:\n" + "\n".join(lines) + "\n</context>"
 
 
 # Anything that looks like one of our delimiters, in any case or spacing.

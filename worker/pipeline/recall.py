@@ -1,30 +1,182 @@
-"""Stage: what the model is shown from before. Here: the lead's own earlier messages.
+"""Stage: what the model is shown from before — the lead's history and the client's memory.
 
-Scoped by client in SQL; newer items score higher so the model reads the latest first.
+One code path for drafts and for `agent-runtime memory search`: a list of sources (memory now;
+the knowledge base joins as one more), each returning scored hits for one client, merged and cut
+to `limit`, all within a time budget. Past the budget the draft is written without memory and
+the draft says so (`recall_note`).
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
+from worker.errors import AgentRuntimeError, RecallTimedOut
+from worker.logs import log
 from worker.pipeline.prompt import Recalled
-from worker.store import messages
+from worker.pipeline.snippet import snippet
+from worker.ports import Embedder
+from worker.store import memory, memory_search
+from worker.store.deadline import time_limit
+from worker.store.memory_search import Scope
 from worker.store.models import InboundMessage
 
-SNIPPET_CHARS = 500
+QUERY_CHARS = 2000  # a long e-mail's first part says what it is about
+QUERY_WORDS = 64
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class RecallRequest:
+    client_id: str
+    query: str
+    scope: Scope
+    limit: int
+    query_vector: list[float] | None = None  # set by recall() when an embedder is configured
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    kind: str
+    score: float
+    snippet: str
+    text: str
+    external_id: str | None
+    client_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    hits: list[Hit]
+    note: str | None = None  # set when recall was skipped
+    query_vector: list[float] | None = None  # the query's embedding, for writing it back
+
+
+Source = Callable[[Session, RecallRequest], list[Hit]]
+
+
+def query_words(query: str) -> list[str]:
+    """Distinct words, in order. "or" is left out: it is the OR operator of the search syntax."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(query[:QUERY_CHARS].lower()):
+        if word != "or":
+            seen.setdefault(word, None)
+    return list(seen)[:QUERY_WORDS]
+
+
+def memory_source(session: Session, req: RecallRequest) -> list[Hit]:
+    words = query_words(req.query)
+    ranked = memory_search.ranked(session, req.client_id, req.scope, words, req.limit)
+    if len(ranked) < req.limit:
+        # Too few items share a word: the newest ones still tell the model what came before.
+        have = {c.id for c, _ in ranked}
+        extra = [c for c in memory_search.recent(session, req.client_id, req.scope, req.limit)
+                 if c.id not in have]
+        ranked += [(c, 0.0) for c in extra[: req.limit - len(ranked)]]
+    return _hits(session, req, ranked, words)
+
+
+def vector_source(session: Session, req: RecallRequest) -> list[Hit]:
+    """Memory by meaning: cosine similarity to the query's embedding (when there is one)."""
+    if req.query_vector is None:
+        return []
+    ranked = memory_search.nearest(session, req.client_id, req.scope, req.query_vector, req.limit)
+    return _hits(session, req, ranked, query_words(req.query))
+
+
+def _hits(session: Session, req: RecallRequest, ranked, words: list[str]) -> list[Hit]:  # noqa: ANN001
+    items = memory_search.fetch(session, req.client_id, [c.id for c, _ in ranked])
+    return [
+        Hit(id=c.id, kind=c.kind, score=score, snippet=snippet(items[c.id].text, words),
+            text=items[c.id].text, external_id=items[c.id].external_id,
+            client_id=items[c.id].client_id, created_at=c.created_at)
+        for c, score in ranked
+        if c.id in items
+    ]
+
+
+DEFAULT_SOURCES: tuple[Source, ...] = (memory_source, vector_source)
+
+
+def merge(per_source: Sequence[list[Hit]], limit: int) -> list[Hit]:
+    """Each source's scores scaled to its best hit (sources score on different scales); an item
+    two sources found gets both shares; scaled again so the best is 1; best first, the newer
+    item first among equals."""
+    combined: dict[str, Hit] = {}
+    for hits in per_source:
+        top = max((h.score for h in hits), default=0.0)
+        for h in hits:
+            share = h.score / top if top > 0 else 0.0
+            seen = combined.get(h.id)
+            combined[h.id] = replace(h, score=share + (seen.score if seen else 0.0))
+    best = max((h.score for h in combined.values()), default=0.0)
+    merged = [replace(h, score=round(h.score / best, 4) if best > 0 else 0.0)
+              for h in combined.values()]
+    merged.sort(key=lambda h: (h.score, h.created_at, h.id), reverse=True)
+    return merged[:limit]
+
+
+def recall(
+    session: Session,
+    req: RecallRequest,
+    budget_seconds: float,
+    sources: Sequence[Source] = DEFAULT_SOURCES,
+    embedder: Embedder | None = None,
+) -> RecallResult:
+    started = time.perf_counter()
+    if embedder is not None:
+        req = replace(req, query_vector=_embed(embedder, req, budget_seconds))
+    try:
+        with time_limit(session, budget_seconds):
+            per_source = [source(session, req) for source in sources]
+    except RecallTimedOut as exc:
+        return _skipped(req, f"recall skipped: {exc}")
+    elapsed = time.perf_counter() - started
+    if elapsed > budget_seconds:  # SQLite has no statement timeout; the rule is the same
+        return _skipped(req, f"recall skipped: took {elapsed:.2f} s, budget {budget_seconds:g} s")
+    return RecallResult(merge(per_source, req.limit), query_vector=req.query_vector)
+
+
+def _embed(embedder: Embedder, req: RecallRequest, budget_seconds: float) -> list[float] | None:
+    """The query's vector, or None: a failing embedding model leaves lexical recall intact."""
+    try:
+        return embedder.embed([req.query[:QUERY_CHARS]], timeout=budget_seconds)[0]
+    except AgentRuntimeError as exc:
+        log.warning("recall.embedding_failed", client_id=req.client_id, reason=str(exc)[:300])
+        return None
+
+
+def _skipped(req: RecallRequest, note: str) -> RecallResult:
+    log.warning("recall.skipped", client_id=req.client_id, reason=note)
+    return RecallResult([], note)
 
 
 def recall_for(
-    session: Session, client_id: str, message: InboundMessage, limit: int
-) -> list[Recalled]:
-    earlier = messages.earlier_messages(session, client_id, message, limit)
-    return [
-        Recalled(
-            id=m.id,
-            kind="inbound_message",
-            text=m.new_text[:SNIPPET_CHARS],
-            score=round(1.0 / (rank + 1), 4),
-            when=m.received_at.date().isoformat(),
-        )
-        for rank, m in enumerate(earlier)
+    session: Session, client_id: str, message: InboundMessage, limit: int, budget_seconds: float,
+    embedder: Embedder | None = None,
+) -> tuple[list[Recalled], str | None]:
+    """What a draft of `message` is shown, and why nothing is if recall was skipped. The
+    message's own memory item gets the query's embedding: it is the same text."""
+    lead_key = (
+        memory.lead_key_of_message(session, client_id, message.id) if message.lead_id else None
+    )
+    scope = Scope(lead_key=lead_key, conversation_id=message.external_conversation_id,
+                  exclude_ref=f"message:{message.id}")
+    query = f"{message.subject}\n{message.new_text}" if message.subject else message.new_text
+    result = recall(session, RecallRequest(client_id, query, scope, limit), budget_seconds,
+                    embedder=embedder)
+    if result.query_vector is not None:
+        memory.set_embedding(session, client_id, f"message:{message.id}", result.query_vector)
+    recalled = [
+        Recalled(id=h.id, kind=h.kind, text=h.snippet, score=h.score,
+                 when=h.created_at.date().isoformat())
+        for h in result.hits
     ]
+    return recalled, result.note

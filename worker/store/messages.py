@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from worker.store import memory
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
 from worker.store.upsert import insert_for
 
@@ -98,8 +99,10 @@ def _upsert_conversation(session: Session, msg: NewMessage, lead_id: str | None)
 
 
 def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredRef]:
-    """Insert each message unless its (client, eventId) is already stored."""
+    """Insert each message unless its (client, eventId) is already stored; every new message
+    that is not skipped joins its client's memory in the same transaction."""
     refs: list[StoredRef] = []
+    remembered: dict[str, list[memory.MemoryWrite]] = {}
     for msg in messages:
         if msg.thread_parent:
             parent_thread = _thread_of(session, msg.client_id, msg.thread_parent)
@@ -142,6 +145,8 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
             )
             if msg.external_conversation_id and msg.skip_reason is None:
                 _withdraw_pending(session, msg.client_id, msg.external_conversation_id)
+            if msg.skip_reason is None:
+                remembered.setdefault(msg.client_id, []).append(_memory_of(msg, new_row_id))
             continue
         existing = session.execute(
             select(InboundMessage.id, InboundMessage.status).where(
@@ -152,6 +157,8 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
         # Stored but never picked up (e.g. we died between storing and enqueueing): hand it
         # over again. The claim below makes a second hand-over harmless.
         refs.append(StoredRef(msg.client_id, existing.id, msg.channel, existing.status == "received"))
+    for client_id, writes in remembered.items():
+        memory.remember(session, client_id, writes)
     return refs
 
 
@@ -167,6 +174,18 @@ def _thread_of(session: Session, client_id: str, message_id: str) -> str | None:
             InboundMessage.external_conversation_id.is_not(None),
         )
         .limit(1)
+    )
+
+
+def _memory_of(msg: NewMessage, message_id: str) -> memory.MemoryWrite:
+    text = f"{msg.subject}\n{msg.new_text}" if msg.subject else msg.new_text
+    return memory.MemoryWrite(
+        kind="inbound_message",
+        text=text,
+        lead_key=msg.lead_key,
+        conversation_id=msg.external_conversation_id,
+        source_ref=f"message:{message_id}",
+        created_at=msg.received_at,
     )
 
 

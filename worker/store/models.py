@@ -14,12 +14,13 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    REAL,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from ulid import ULID
 
@@ -186,6 +187,12 @@ class Draft(Base):
     subject: Mapped[str | None] = mapped_column(String(1000))
     in_reply_to: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Review (worker.pipeline.review) and recall outcome; migration 0004.
+    edited_text: Mapped[str | None] = mapped_column(Text)
+    edit_distance: Mapped[int | None] = mapped_column(Integer)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    recall_note: Mapped[str | None] = mapped_column(String(200))
 
 
 class LlmCall(Base):
@@ -246,6 +253,40 @@ class Outbox(Base):
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+
+
+class MemoryItem(Base):
+    """Something recall may show a draft: an inbound message, an approved reply, a draft, a note.
+
+    Postgres adds two generated columns the ORM never writes (migration 0004): `tsv` (text
+    weighted A, neighbours' text in `context` B and `context_far` C,
+    GIN-indexed) and `doc_len`.
+    """
+
+    __tablename__ = "memory_items"
+    __table_args__ = (
+        UniqueConstraint("client_id", "source_ref", name="uq_memory_items_client_source"),
+        Index("ix_memory_items_client_lead", "client_id", "lead_key", "created_at"),
+        Index("ix_memory_items_client_conversation", "client_id", "conversation_id", "created_at"),
+        Index("ix_memory_items_client_kind", "client_id", "kind", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    lead_key: Mapped[str | None] = mapped_column(String(200))  # as leads.lead_key
+    conversation_id: Mapped[str | None] = mapped_column(String(200))  # the producer's id
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    # Neighbours in its conversation: the items right before and after, and the ones beyond.
+    context: Mapped[str] = mapped_column(Text, default="", server_default="")
+    context_far: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # What wrote it ("message:<id>", "draft:<id>", "import:<externalId>"): writes are idempotent.
+    source_ref: Mapped[str | None] = mapped_column(String(240))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    embedding: Mapped[list[float] | None] = mapped_column(
+        JSON().with_variant(ARRAY(REAL()), "postgresql")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # --- Knowledge base: the client's own documents, their folders, audiences and search chunks. ---
