@@ -1,8 +1,9 @@
 """Stage: what the model is shown from before — the lead's history and the client's memory.
 
-One code path for drafts and for `agent-runtime memory search`: a list of sources (memory now;
-the knowledge base joins as one more), each returning scored hits for one client, merged and cut
-to `limit`, all within a time budget. Past the budget the draft is written without memory and
+One code path for drafts and for `agent-runtime memory search`: a list of sources (memory by
+words, memory by meaning when embeddings are configured, the client's knowledge base as the lead
+may see it), each returning scored hits for one client, merged and cut to `limit`, all within a
+time budget. Past the budget the draft is written without memory and
 the draft says so (`recall_note`).
 """
 
@@ -17,11 +18,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from worker.errors import AgentRuntimeError, RecallTimedOut
+from worker.knowledge.audience import Audience
 from worker.logs import log
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.snippet import snippet
 from worker.ports import Embedder
 from worker.store import memory, memory_search
+from worker.store.knowledge import search_knowledge
 from worker.store.deadline import time_limit
 from worker.store.memory_search import Scope
 from worker.store.models import InboundMessage
@@ -38,6 +41,8 @@ class RecallRequest:
     scope: Scope
     limit: int
     query_vector: list[float] | None = None  # set by recall() when an embedder is configured
+    # Who the lead is for the knowledge base: only documents meant for them are recalled.
+    audience: Audience = Audience()
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,23 @@ def _hits(session: Session, req: RecallRequest, ranked, words: list[str]) -> lis
     ]
 
 
-DEFAULT_SOURCES: tuple[Source, ...] = (memory_source, vector_source)
+def knowledge_source(session: Session, req: RecallRequest) -> list[Hit]:
+    """The client's documents this lead may see (audience filtered in SQL). One hit per
+    document, its best chunk, so a draft's memoryRefs name the documents that shaped it."""
+    chunks = search_knowledge(session, req.client_id, req.query, req.audience, req.limit * 3)
+    best: dict[str, Hit] = {}
+    for c in chunks:  # best first
+        if c.document_id not in best:
+            where = f"{c.title} › {c.heading}" if c.heading else c.title
+            best[c.document_id] = Hit(
+                id=c.document_id, kind="knowledge", score=c.score,
+                snippet=f"[{where}] {c.snippet}", text=c.text, external_id=c.title,
+                client_id=req.client_id, created_at=c.updated_at,
+            )
+    return list(best.values())[: req.limit]
+
+
+DEFAULT_SOURCES: tuple[Source, ...] = (memory_source, vector_source, knowledge_source)
 
 
 def merge(per_source: Sequence[list[Hit]], limit: int) -> list[Hit]:
@@ -170,8 +191,9 @@ def recall_for(
     scope = Scope(lead_key=lead_key, conversation_id=message.external_conversation_id,
                   exclude_ref=f"message:{message.id}")
     query = f"{message.subject}\n{message.new_text}" if message.subject else message.new_text
-    result = recall(session, RecallRequest(client_id, query, scope, limit), budget_seconds,
-                    embedder=embedder)
+    audience = Audience.from_metadata(message.metadata_)
+    result = recall(session, RecallRequest(client_id, query, scope, limit, audience=audience),
+                    budget_seconds, embedder=embedder)
     if result.query_vector is not None:
         memory.set_embedding(session, client_id, f"message:{message.id}", result.query_vector)
     recalled = [
