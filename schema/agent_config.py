@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from schema.text import storable
+
 _Item = Field(max_length=500)
 
 
@@ -58,13 +60,7 @@ class AgentConfigFields(BaseModel):
         """Postgres text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
         if isinstance(data, dict):
             for value in _strings(data):
-                if "\x00" in value:
-                    raise ValueError("text must not contain NUL (\\u0000)")
-                if not value.isascii():
-                    try:
-                        value.encode("utf-8")
-                    except UnicodeEncodeError as exc:
-                        raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
+                storable(value)
         return data
 
     @field_validator("dos_list", "donts_list", "allowed_models", "fallback_models")

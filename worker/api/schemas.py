@@ -10,19 +10,7 @@ from typing_extensions import Annotated
 
 from schema.agent_config import AgentConfigFields
 from schema.events import MAX_MESSAGE_CHARS
-
-
-def _storable(value: str) -> str:
-    """Postgres text cannot hold NUL, and UTF-8 cannot hold lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL (\\u0000)")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
-    return value
-
+from schema.text import storable as _storable
 
 Text = Annotated[str, AfterValidator(_storable)]
 

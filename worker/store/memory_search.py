@@ -60,12 +60,8 @@ def _scope_sql(scope: Scope) -> tuple[str, dict]:
     return clause, params
 
 
-# One term query per lexeme and weight ('x':A matches x in the item's own text, 'x':B in its
-# next neighbours', 'x':C in the ones beyond): a handful of @@ tests per row instead of
-# unnesting every tsvector. Term counts become 0/1, which short messages hardly lose.
-# Recall itself uses _PG_RANKED below (scored in SQL); these raw per-term counts feed the pure
-# ranking module, which is how a test holds the two to the same formula.
-_PG_CANDIDATES = """
+# The query's lexemes (both queries below start with them).
+_QUERY_TERMS = """
 WITH q AS MATERIALIZED (
     SELECT websearch_to_tsquery('english', :qtext) AS tsq,
            array_agg(lexeme) AS lx,
@@ -74,7 +70,14 @@ WITH q AS MATERIALIZED (
            array_agg((quote_literal(lexeme) || '\\:C')::tsquery) AS qc
     FROM unnest(to_tsvector('english', :qtext))
     WHERE position(E'\\\\' IN lexeme) = 0
-)
+)"""
+
+# One term query per lexeme and weight ('x':A matches x in the item's own text, 'x':B in its
+# next neighbours', 'x':C in the ones beyond): a handful of @@ tests per row instead of
+# unnesting every tsvector. Term counts become 0/1, which short messages hardly lose.
+# Recall itself uses _PG_RANKED below (scored in SQL); these raw per-term counts feed the pure
+# ranking module, which is how a test holds the two to the same formula.
+_PG_CANDIDATES = _QUERY_TERMS + """
 SELECT s.id, s.kind, s.created_at, s.doc_len, s.n, s.avgdl, q.lx AS terms,
        ARRAY(SELECT (s.tsv @@ a)::int FROM unnest(q.qa) AS a) AS in_text,
        ARRAY(SELECT (s.tsv @@ b)::int FROM unnest(q.qb) AS b) AS in_near,
@@ -119,16 +122,7 @@ def candidates(
 
 # The same BM25 as worker.pipeline.ranking, computed where the rows are: only the best `limit`
 # items travel back. Its constants are passed in from ranking.py, the one place they live.
-_PG_RANKED = """
-WITH q AS MATERIALIZED (
-    SELECT websearch_to_tsquery('english', :qtext) AS tsq,
-           array_agg(lexeme) AS lx,
-           array_agg((quote_literal(lexeme) || '\\:A')::tsquery) AS qa,
-           array_agg((quote_literal(lexeme) || '\\:B')::tsquery) AS qb,
-           array_agg((quote_literal(lexeme) || '\\:C')::tsquery) AS qc
-    FROM unnest(to_tsvector('english', :qtext))
-    WHERE position(E'\\\\' IN lexeme) = 0
-), s AS MATERIALIZED (
+_PG_RANKED = _QUERY_TERMS + """, s AS MATERIALIZED (
     SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv
     FROM memory_items m
     WHERE m.client_id = :client_id AND {scope}
