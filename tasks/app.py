@@ -15,6 +15,11 @@ _settings = Settings()
 app = Celery("agent_runtime", include=["tasks.drafting", "tasks.schedule", "tasks.knowledge"])
 app.conf.update(
     broker_url=_settings.celery_broker_url,
+    # kombu's Redis transport with a guard around an upstream crash (see tasks/broker.py);
+    # any other broker URL keeps its own transport.
+    broker_transport=(
+        "tasks.broker:Transport" if _settings.celery_broker_url.startswith("redis://") else None
+    ),
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     # A task is acknowledged after it ran, and handed back if its worker died mid-way.
