@@ -40,6 +40,10 @@ app.conf.update(
         "outbox.relay": {"queue": "maintenance"},
         "kb.*": {"queue": "maintenance"},
     },
+    # The schedule is static (it comes from settings) and every scheduled task is idempotent,
+    # so beat keeps it in memory: no shelve file to manage, and none for a SIGTERM to close
+    # under a running tick (Celery's persistent scheduler then exits 1).
+    beat_scheduler="celery.beat:Scheduler",
     beat_schedule={
         "reprocess-failed-replies": {
             "task": "drafts.reprocess_failed",

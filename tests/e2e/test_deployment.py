@@ -135,7 +135,12 @@ def test_events_appended_with_xadd_come_out_as_one_draft_each_in_the_clients_voi
 
 def test_processes_stop_cleanly_on_sigterm(deployment):
     client, cli, processes, env, tmp_path = deployment
-    for name, marker in (("worker", "ready."), ("ingress", "ingress.started")):
+    log = open(tmp_path / "beat.log", "w")  # noqa: SIM115
+    processes["beat"] = subprocess.Popen([str(BIN), "beat"], env=env, stdout=log,
+                                         stderr=subprocess.STDOUT, cwd=ROOT)
+    time.sleep(3)  # beat has ticked (its first tick sends the due tasks)
+    for name, marker in (("worker", "ready."), ("ingress", "ingress.started"),
+                         ("beat", "Starting")):
         log = tmp_path / f"{name}.log"
         deadline = time.monotonic() + 60
         while marker not in log.read_text() and time.monotonic() < deadline:
