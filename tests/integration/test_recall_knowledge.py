@@ -3,6 +3,8 @@ memoryRefs name them."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -55,3 +57,26 @@ def test_a_draft_recalls_documents_for_its_audience_only(make_runtime, fake_llm)
     assert fleet in fleet_docs and "free courtesy car" in fleet_prompt
     assert fleet not in walk_in_docs and "free courtesy car" not in walk_in_prompt
     assert walk_in_docs <= {hours}  # untagged documents are for everyone
+
+
+def test_memory_search_recalls_documents_for_the_audience_given(make_runtime):
+    from typer.testing import CliRunner
+
+    from worker.cli.main import app
+
+    rt = make_runtime()
+    set_config(rt, "dealer-a")
+    fleet = _upload(rt, "dealer-a", "fleet.md", FLEET,
+                    Segmentation.of(segments=[Segment("customer-type", "fleet")]))
+    env = {"DATABASE_URL": rt.settings.database_url, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    query = ["memory", "search", "dealer-a", "--query", "courtesy car for fleet customers"]
+
+    def documents(*extra: str) -> set[str]:
+        result = CliRunner().invoke(app, [*query, *extra], env=env)
+        assert result.exit_code == 0, result.output
+        line = json.loads(result.stdout.strip().splitlines()[-1])
+        return {r["id"] for r in line["results"] if r["kind"] == "knowledge"}
+
+    assert documents("--segment", "customer-type:fleet") == {fleet}
+    assert documents() == set()  # an anonymous lead sees documents for everyone only
+    assert CliRunner().invoke(app, [*query, "--segment", "no-colon"], env=env).exit_code == 2

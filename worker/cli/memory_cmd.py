@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from schema.memory import ImportItem, SearchQuery
 from worker.cli.common import embedder, fail, lead_secret, session_scope, settings
+from worker.knowledge.audience import Audience, parse_segment
+from worker.knowledge.errors import InvalidInput
 from worker.pipeline.recall import RecallRequest, recall
 from worker.pipeline.remember import import_items
 from worker.store import tenants
@@ -92,10 +94,23 @@ def search_cmd(
     lead: str = typer.Option(None, "--lead", help="the lead's id (leadId) whose history counts"),
     k: int = typer.Option(None, "--k", min=1, max=100, help="results per query (RECALL_LIMIT)"),
     file: Path = typer.Option(None, "--file", help='JSON lines {"query", "leadId"?}'),
+    user: str = typer.Option(None, "--user", help="the lead's user id, for knowledge-base audiences"),
+    segment: list[str] = typer.Option(
+        [], "--segment", help="GROUP:ITEM tag the lead carries (repeatable), as in event metadata"
+    ),
 ) -> None:
-    """Recall for each query exactly as a draft would: one JSON line per query."""
+    """Recall for each query exactly as a draft would: one JSON line per query. Knowledge-base
+    documents are those a lead with --user / --segment may see (none given: documents for
+    everyone), as a draft's event metadata decides."""
     if (query is None) == (file is None):
         fail("give either --query or --file")
+    try:
+        audience = Audience(
+            user_id=Audience.from_metadata({"userId": user}).user_id,  # validated as metadata is
+            segments=frozenset(parse_segment(v) for v in segment),
+        )
+    except InvalidInput as exc:
+        fail(str(exc))
     cfg = settings()
     limit = k or cfg.recall_limit
     queries = (
@@ -110,15 +125,15 @@ def search_cmd(
             if isinstance(item, str):
                 fail(f"line {number}: {item}")
             _print_line(_search(session, client_id, item, limit, cfg.recall_budget_seconds,
-                                vectors))
+                                vectors, audience))
 
 
 def _search(session, client_id: str, q: SearchQuery, limit: int, budget: float,  # noqa: ANN001
-            vectors) -> dict:  # noqa: ANN001
+            vectors, audience: Audience) -> dict:  # noqa: ANN001
     # A draft reads its lead's history plus the client-wide memory; without a lead, everything.
     scope = Scope(lead_key=f"id:{q.lead_id}") if q.lead_id else Scope(whole_client=True)
-    result = recall(session, RecallRequest(client_id, q.query, scope, limit), budget,
-                    embedder=vectors)
+    result = recall(session, RecallRequest(client_id, q.query, scope, limit, audience=audience),
+                    budget, embedder=vectors)
     if result.note:
         typer.echo(f"warning: {result.note}", err=True)
     return {
