@@ -5,6 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from pydantic import SecretStr
+
+# Only where no LEAD_HASH_KEY is set: the demo (the CLI refuses to run ingress without one).
+DEMO_SECRET = b"demo-only-key"
+
+
+def lead_secret(key: SecretStr | None) -> bytes:
+    """The HMAC key of lead e-mail addresses, as bytes."""
+    return key.get_secret_value().encode() if key else DEMO_SECRET
+
 
 def normalize_email(address: str) -> str:
     return address.strip().lower()

@@ -124,14 +124,14 @@ def test_an_entry_that_keeps_failing_is_set_aside_and_the_rest_go_on(rt, monkeyp
 
     import worker.ingress.consumer as consumer
 
-    real = consumer.to_new_message
+    real = consumer.accepted_message
 
     def explode_on_poison(event, *args):  # noqa: ANN001 - a bug only this event triggers
         if event.event_id == "poison":
             raise RuntimeError("unexpected bug")
         return real(event, *args)
 
-    monkeypatch.setattr(consumer, "to_new_message", explode_on_poison)
+    monkeypatch.setattr(consumer, "accepted_message", explode_on_poison)
     ingress.read(block_ms=None)  # first delivery: the batch fails
     for _ in range(consumer.MAX_DELIVERIES):
         ingress._recover("RuntimeError: unexpected bug")

@@ -11,6 +11,7 @@ import orjson
 import typer
 from sqlalchemy.orm import Session
 
+from worker import leads
 from worker.settings import Settings
 from worker.store.db import make_engine, make_session_factory
 
@@ -30,9 +31,9 @@ def embedder(cfg: Settings):  # noqa: ANN201 - worker.ports.Embedder | None
 
 def lead_secret(cfg: Settings) -> bytes | None:
     """The HMAC key of lead e-mail addresses; the demo's fixed one on SQLite, as ingress uses."""
-    if cfg.lead_hash_key is not None:
-        return cfg.lead_hash_key.get_secret_value().encode()
-    return b"demo-only-key" if cfg.is_sqlite else None
+    if cfg.lead_hash_key is None and not cfg.is_sqlite:
+        return None
+    return leads.lead_secret(cfg.lead_hash_key)
 
 
 @contextmanager

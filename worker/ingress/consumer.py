@@ -18,10 +18,11 @@ import redis
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from schema.events import Channel, InboundEvent
-from worker.errors import BadEvent, UnknownClient
+from worker.errors import BadEvent
 from worker.ingress.decode import claimed_ids, decode_entry
 from worker.ingress.email_body import EmailParts, parse_raw_mime
-from worker.ingress.normalize import check_model_allowed, to_new_message
+from worker.ingress.normalize import accepted_message
+from worker.leads import lead_secret
 from worker.adapters.streams import ensure_group
 from worker import metrics
 from worker.logs import log
@@ -68,9 +69,7 @@ class Ingress:
         wanted = channels or (Channel.EMAIL, Channel.CHAT)
         self.channels = {s.stream_for(c.value): c for c in wanted}
         self.group = s.consumer_group
-        self._secret = (
-            s.lead_hash_key.get_secret_value().encode() if s.lead_hash_key else b"demo-only-key"
-        )
+        self._secret = lead_secret(s.lead_hash_key)
 
     def setup(self) -> None:
         for stream in self.channels:
@@ -149,10 +148,7 @@ class Ingress:
         if event.client_id is None:
             event = self._route(event, parts)
         config = self.rt.configs.resolve(event.client_id)
-        if config is None:
-            raise UnknownClient(f"client {event.client_id!r} is not registered")
-        check_model_allowed(event, config)
-        return to_new_message(event, self._secret, parts)
+        return accepted_message(event, config, self._secret, parts)
 
     def _route(self, event: InboundEvent, parts: EmailParts | None) -> InboundEvent:
         """An e-mail without clientId belongs to the client that registered its recipient."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import orjson
 
 from schema.events import Channel
-from worker.errors import BadEvent, UnknownClient
+from worker.errors import BadEvent
 from worker.ingress.decode import decode_entry
-from worker.ingress.normalize import check_model_allowed, to_new_message
+from worker.ingress.normalize import accepted_message
+from worker.leads import lead_secret
 from worker.runtime import Runtime
 from worker.store import messages
 from worker.store.messages import StoredRef
@@ -22,13 +23,9 @@ def accept_chat(rt: Runtime, event: dict) -> StoredRef:
         raise BadEvent(f"payload is not valid Unicode: {exc}") from exc
     parsed = decode_entry(Channel.CHAT, {b"payload": raw})
     assert parsed.client_id is not None
-    config = rt.configs.resolve(parsed.client_id)
-    if config is None:
-        raise UnknownClient(f"client {parsed.client_id!r} is not registered")
-    check_model_allowed(parsed, config)
-    key = rt.settings.lead_hash_key
-    secret = key.get_secret_value().encode() if key else b"demo-only-key"
-    new_message = to_new_message(parsed, secret)
+    new_message = accepted_message(
+        parsed, rt.configs.resolve(parsed.client_id), lead_secret(rt.settings.lead_hash_key)
+    )
     with rt.sessions.begin() as session:
         [ref] = messages.store_messages(session, [new_message])
     if ref.needs_drafting:

@@ -6,7 +6,7 @@ from typing import Any
 
 from schema.agent_config import ResolvedConfig
 from schema.events import Channel, InboundEvent
-from worker.errors import BadEvent, DisallowedModel
+from worker.errors import BadEvent, DisallowedModel, UnknownClient
 from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.reply_text import extract_new_text
 from worker.leads import lead_key
@@ -18,6 +18,20 @@ def check_model_allowed(event: InboundEvent, config: ResolvedConfig) -> None:
         raise DisallowedModel(
             f"model {event.model!r} is not in allowedModels of client {event.client_id!r}"
         )
+
+
+def accepted_message(
+    event: InboundEvent,
+    config: ResolvedConfig | None,
+    lead_secret: bytes,
+    parts: EmailParts | None = None,
+) -> NewMessage:
+    """The message to store for an event of a registered client (`config`: its active one, or
+    None when the client is unknown) that names an allowed model; else BadEvent with why."""
+    if config is None:
+        raise UnknownClient(f"client {event.client_id!r} is not registered")
+    check_model_allowed(event, config)
+    return to_new_message(event, lead_secret, parts)
 
 
 def to_new_message(
