@@ -185,9 +185,8 @@ def recall_for(
 ) -> tuple[list[Recalled], str | None]:
     """What a draft of `message` is shown, and why nothing is if recall was skipped. The
     message's own memory item gets the query's embedding: it is the same text."""
-    lead_key = (
-        memory.lead_key_of_message(session, client_id, message.id) if message.lead_id else None
-    )
+    # The message is loaded already: its lead by primary key.
+    lead_key = memory.lead_key_of(session, client_id, message.lead_id) if message.lead_id else None
     scope = Scope(lead_key=lead_key, conversation_id=message.external_conversation_id,
                   exclude_ref=f"message:{message.id}")
     query = f"{message.subject}\n{message.new_text}" if message.subject else message.new_text

@@ -135,6 +135,13 @@ def _with_neighbours(rows: list) -> Iterable[tuple]:  # noqa: ANN001
         yield row, near, far
 
 
+def lead_key_of(session: Session, client_id: str, lead_id: object) -> str | None:
+    """The key of the lead with this id (a value, or a scalar subquery that yields it)."""
+    return session.scalar(
+        select(Lead.lead_key).where(Lead.id == lead_id, Lead.client_id == client_id)
+    )
+
+
 def lead_key_of_message(session: Session, client_id: str, message_id: str) -> str | None:
     # Two primary-key lookups, written so: as a join, a plan made while the tables were small
     # walked every lead of the client (1.5 s per draft at a few thousand messages).
@@ -143,9 +150,7 @@ def lead_key_of_message(session: Session, client_id: str, message_id: str) -> st
         .where(InboundMessage.id == message_id, InboundMessage.client_id == client_id)
         .scalar_subquery()
     )
-    return session.scalar(
-        select(Lead.lead_key).where(Lead.id == lead_id, Lead.client_id == client_id)
-    )
+    return lead_key_of(session, client_id, lead_id)
 
 
 def set_embedding(session: Session, client_id: str, source_ref: str, vector: list[float]) -> None:
