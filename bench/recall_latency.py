@@ -77,11 +77,44 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms (n={len(ms)})"
 
 
+def rls_ab(sessions, rng: random.Random, query, n: int) -> None:  # noqa: ANN001
+    """Row-level security's cost on a draft's recall: each (client, lead, query) is timed twice,
+    with the store binding the transaction (role switch + tenant setting + policy) and with
+    binding turned off (this script connects as a superuser, who then bypasses RLS), in
+    alternating order."""
+    from worker.store import tenancy
+
+    real_bind = tenancy.bind
+    timed: dict[str, list[float]] = {"with RLS": [], "without RLS": []}
+    with sessions() as session:
+        for i in range(n + 50):
+            client = f"client-{rng.randint(1, CLIENTS)}"
+            lead = rng.randrange(LEADS_PER_CLIENT)
+            req = RecallRequest(client, query(), Scope(lead_key=f"id:lead-{lead}",
+                                                       conversation_id=f"conv-{lead}"), 5)
+            order = ["with RLS", "without RLS"] if i % 2 else ["without RLS", "with RLS"]
+            for mode in order:
+                tenancy.bind = real_bind if mode == "with RLS" else (lambda *_a: None)
+                t0 = time.perf_counter()
+                result = recall(session, req, 1.2)
+                elapsed = time.perf_counter() - t0
+                session.rollback()
+                assert result.hits and all(h.client_id == client for h in result.hits)
+                if i >= 50:
+                    timed[mode].append(elapsed)
+    tenancy.bind = real_bind
+    for mode, samples in timed.items():
+        print(f"draft recall, {mode} (A/B, alternating): {percentiles(samples)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="a database this script filled before (--keep)")
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the database it created")
+    parser.add_argument("--rls-ab", action="store_true",
+                        help="also time draft recall with and without row-level security, "
+                        "query by query in alternation (same load on both)")
     args = parser.parse_args()
     dbname = None
     url = args.database_url
@@ -134,6 +167,8 @@ def main() -> None:
                         samples.append(elapsed)
                     session.rollback()
             print(f"{label}: {percentiles(samples)}")
+        if args.rls_ab:
+            rls_ab(sessions, rng, query, args.queries)
         engine.dispose()
     finally:
         if dbname and not args.keep:

@@ -38,6 +38,7 @@ app.conf.update(
     task_routes={
         "drafts.reprocess_failed": {"queue": "maintenance"},
         "outbox.relay": {"queue": "maintenance"},
+        "privacy.retention": {"queue": "maintenance"},
         "kb.*": {"queue": "maintenance"},
     },
     # The schedule is static (it comes from settings) and every scheduled task is idempotent,
@@ -56,6 +57,10 @@ app.conf.update(
         "sweep-knowledge-documents": {
             "task": "kb.sweep",
             "schedule": _settings.reprocess_every_seconds,
+        },
+        "apply-retention": {
+            "task": "privacy.retention",
+            "schedule": _settings.retention_every_seconds,
         },
     },
     worker_hijack_root_logger=False,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from tasks.app import app, runtime
 from worker.pipeline.publish import relay_outbox
 from worker.pipeline.reprocess import reprocess_due
+from worker.retention import apply_retention
 
 
 @app.task(name="drafts.reprocess_failed")
@@ -16,3 +17,9 @@ def reprocess_failed_task() -> int:
 @app.task(name="outbox.relay")
 def relay_outbox_task() -> int:
     return relay_outbox(runtime())
+
+
+@app.task(name="privacy.retention")
+def retention_task() -> int:
+    """Each client's retentionDays: old messages, drafts, audit rows, kept-aside events."""
+    return len(apply_retention(runtime().sessions))

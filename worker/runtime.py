@@ -64,7 +64,7 @@ def build_runtime(
     from worker.store.db import make_engine, make_session_factory
 
     engine = make_engine(settings)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, settings.db_app_role)
     client = redis_client or redis.Redis.from_url(settings.redis_url)
     if model_client is None:
         model_client = BreakerModelClient(

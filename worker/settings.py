@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 600
 
     lead_hash_key: SecretStr | None = None
+    # Row-level security: the role every tenant-bound transaction switches to (migration 0009
+    # creates it); "" keeps the connection's own role (then DATABASE_URL must not be a superuser).
+    db_app_role: str = "agent_runtime_app"
 
     inbound_email_stream: str = "agent:inbound:email"
     inbound_chat_stream: str = "agent:inbound:chat"
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     outbox_sweep_after_seconds: float = 10.0
     # Beat's schedule.
     reprocess_every_seconds: float = 30.0
+    # How often beat applies the clients' retentionDays (privacy.retention).
+    retention_every_seconds: float = 3600.0
     outbox_relay_every_seconds: float = 5.0
 
     # Knowledge base: upload limit; how long a worker owns a document it processes before the

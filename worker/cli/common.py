@@ -40,7 +40,7 @@ def lead_secret(cfg: Settings) -> bytes | None:
 def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
     engine = make_engine(cfg or settings())
     try:
-        with make_session_factory(engine).begin() as session:
+        with make_session_factory(engine, (cfg or settings()).db_app_role).begin() as session:
             yield session
     finally:
         engine.dispose()

@@ -29,6 +29,7 @@ from worker.logs import log
 from worker.runtime import Runtime
 from worker.store import addresses, messages, rejections
 from worker.store.messages import NewMessage
+from worker.ingress.rejected_lead import lead_key_of_payload
 from worker.store.rejections import Rejection
 
 # An entry delivered to a consumer that died is taken over after this long.
@@ -165,7 +166,8 @@ class Ingress:
         raw = entry.fields.get(b"payload")
         if raw is None:  # keep whatever the producer sent
             raw = b"\n".join(k + b"=" + v for k, v in entry.fields.items())
-        return Rejection(entry.stream, entry.entry_id, raw, reason, client, event)
+        return Rejection(entry.stream, entry.entry_id, raw, reason, client, event,
+                         lead_key_of_payload(raw, self._secret))
 
     def _store(
         self, accepted: list[tuple[Entry, NewMessage]], rejected: list[Rejection]

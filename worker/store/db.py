@@ -6,6 +6,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.settings import Settings
+from worker.store.tenancy import APP_ROLE, ROLE_KEY
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -34,5 +35,7 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, app_role: str = APP_ROLE) -> sessionmaker[Session]:
+    """`app_role`: the role each transaction switches to when the store binds it to a tenant
+    (row-level security, worker/store/tenancy.py); "" keeps the connection's own role."""
+    return sessionmaker(engine, expire_on_commit=False, info={ROLE_KEY: app_role})

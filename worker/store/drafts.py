@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import Draft, InboundMessage, LlmCall, Outbox, new_id, utcnow
 from worker.store.upsert import insert_for
+from worker.store import tenancy
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def write_calls(
     config_id: str | None,
     calls: list[CallAudit],
 ) -> None:
+    tenancy.bind(session, client_id)
     if not calls:
         return
     session.execute(
@@ -73,6 +75,7 @@ def save_draft(
 
     Returns False (and writes nothing but the audit) when the message already has a draft.
     """
+    tenancy.bind(session, client_id)
     draft_cols = record.draft
     write_calls(session, client_id, message_id, draft_cols.get("config_id"), record.calls)
     inserted = session.scalar(
@@ -111,6 +114,7 @@ def save_draft(
 
 
 def mark_published(session: Session, client_id: str, draft_ids: list[str]) -> None:
+    tenancy.bind(session, client_id)
     session.execute(
         update(Outbox)
         .where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
@@ -124,6 +128,7 @@ def claim_unpublished(session: Session, older_than_seconds: float, limit: int) -
 
     A relay query over all tenants: each row is published to the stream its own draft names.
     """
+    tenancy.all_clients(session)
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     stmt = (
         select(Outbox)
@@ -140,6 +145,7 @@ def list_drafts(
     session: Session, client_id: str, status: str | None = None, limit: int = 50
 ) -> list[Draft]:
     """The client's drafts, optionally of one status: needs_human first, then newest first."""
+    tenancy.bind(session, client_id)
     stmt = select(Draft).where(Draft.client_id == client_id)
     if status:
         stmt = stmt.where(Draft.status == status)
@@ -149,10 +155,12 @@ def list_drafts(
 
 
 def get_draft(session: Session, client_id: str, draft_id: str) -> Draft | None:
+    tenancy.bind(session, client_id)
     return session.scalar(select(Draft).where(Draft.client_id == client_id, Draft.id == draft_id))
 
 
 def outbox_payload(session: Session, client_id: str, draft_id: str) -> dict | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(Outbox.payload).where(Outbox.client_id == client_id, Outbox.draft_id == draft_id)
     )

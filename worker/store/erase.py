@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from worker.store.models import (
@@ -13,12 +13,19 @@ from worker.store.models import (
     LlmCall,
     MemoryItem,
     Outbox,
+    RejectedEvent,
 )
+from worker.store import tenancy
 
 
 def erase_lead(session: Session, client_id: str, lead_key: str) -> dict[str, int]:
     """Delete the lead, their conversations, messages, drafts (with outbox rows and model-call
-    audit) and memory items; returns how many rows of each went."""
+    audit), memory items and kept-aside events; returns how many rows of each went.
+
+    Kept-aside events are matched by the lead key decoded when they were kept aside: those the
+    client claimed, and for an e-mail key also those that named no client (unroutable mail
+    from the same address; a leadId means something only within its client)."""
+    tenancy.bind(session, client_id)
     lead_ids = list(session.scalars(
         select(Lead.id).where(Lead.client_id == client_id, Lead.lead_key == lead_key)))
     conversations = session.execute(
@@ -57,4 +64,9 @@ def erase_lead(session: Session, client_id: str, lead_key: str) -> dict[str, int
             Conversation.client_id == client_id,
             Conversation.id.in_([c.id for c in conversations]))),
         "leads": gone(delete(Lead).where(Lead.client_id == client_id, Lead.id.in_(lead_ids))),
+        "rejectedEvents": gone(delete(RejectedEvent).where(
+            RejectedEvent.lead_key == lead_key,
+            or_(RejectedEvent.claimed_client_id == client_id,
+                and_(RejectedEvent.claimed_client_id.is_(None),
+                     RejectedEvent.lead_key.startswith("email:"))))),
     }

@@ -16,6 +16,7 @@ from worker.knowledge.chunking import Chunk
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, KbFolder, new_id, utcnow
 from worker.store.upsert import insert_for
+from worker.store import tenancy
 
 _LIVE = KbDocument.status != "deleting"
 
@@ -36,6 +37,7 @@ def parents_and_self(path: str) -> list[str]:
 
 def ensure_folder(session: Session, client_id: str, path: str) -> None:
     """Create `path` and its parents where missing (mkdir -p)."""
+    tenancy.bind(session, client_id)
     for p in parents_and_self(path):
         session.execute(
             insert_for(session, KbFolder)
@@ -45,6 +47,7 @@ def ensure_folder(session: Session, client_id: str, path: str) -> None:
 
 
 def folder_exists(session: Session, client_id: str, path: str) -> bool:
+    tenancy.bind(session, client_id)
     if not path:
         return True
     return session.scalar(
@@ -53,6 +56,7 @@ def folder_exists(session: Session, client_id: str, path: str) -> bool:
 
 
 def list_folders(session: Session, client_id: str) -> list[str]:
+    tenancy.bind(session, client_id)
     return list(session.scalars(
         select(KbFolder.path).where(KbFolder.client_id == client_id).order_by(KbFolder.path)
     ))
@@ -60,6 +64,7 @@ def list_folders(session: Session, client_id: str) -> list[str]:
 
 def document_counts(session: Session, client_id: str) -> dict[str, int]:
     """Live documents per folder path."""
+    tenancy.bind(session, client_id)
     rows = session.execute(
         select(KbDocument.folder, func.count())
         .where(KbDocument.client_id == client_id, _LIVE)
@@ -75,6 +80,7 @@ def _under(column, path: str) -> ColumnElement[bool]:  # noqa: ANN001
 
 def rename_folder(session: Session, client_id: str, old: str, new: str) -> None:
     """Move folder `old` with everything under it to `new` (which must not exist yet)."""
+    tenancy.bind(session, client_id)
     ensure_folder(session, client_id, new.rpartition("/")[0])
     cut = len(old) + 1
     session.execute(
@@ -93,6 +99,7 @@ def rename_folder(session: Session, client_id: str, old: str, new: str) -> None:
 
 def delete_folder(session: Session, client_id: str, path: str) -> int:
     """Remove the folder and its subfolders; their documents are marked for deletion."""
+    tenancy.bind(session, client_id)
     marked = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, _under(KbDocument.folder, path), _LIVE)
@@ -114,6 +121,7 @@ def upsert_document(
     kind: str, content: bytes, sha256: str,
 ) -> tuple[str, bool]:
     """(document id, replaced?). Re-uploading a name replaces the content and keeps the id."""
+    tenancy.bind(session, client_id)
     now = utcnow()
     stmt = insert_for(session, KbDocument).values(
         id=new_id(), client_id=client_id, folder=folder, filename=filename, kind=kind,
@@ -139,6 +147,7 @@ def upsert_document(
 
 
 def get_document(session: Session, client_id: str, document_id: str) -> KbDocument | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(KbDocument).where(
             KbDocument.client_id == client_id, KbDocument.id == document_id, _LIVE
@@ -150,6 +159,7 @@ def list_documents(
     session: Session, client_id: str, *, folder: str | None, recursive: bool,
     name_contains: str | None, status: str | None, limit: int, offset: int,
 ) -> list[KbDocument]:
+    tenancy.bind(session, client_id)
     stmt = select(KbDocument).where(KbDocument.client_id == client_id, _LIVE)
     if folder is not None and not recursive:
         stmt = stmt.where(KbDocument.folder == folder)
@@ -165,6 +175,7 @@ def list_documents(
 
 
 def name_taken(session: Session, client_id: str, folder: str, filename: str) -> bool:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(KbDocument.id).where(
             KbDocument.client_id == client_id, KbDocument.folder == folder,
@@ -174,6 +185,7 @@ def name_taken(session: Session, client_id: str, folder: str, filename: str) -> 
 
 
 def relocate(session: Session, client_id: str, document_id: str, folder: str, filename: str) -> None:
+    tenancy.bind(session, client_id)
     session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id, _LIVE)
@@ -183,6 +195,7 @@ def relocate(session: Session, client_id: str, document_id: str, folder: str, fi
 
 
 def mark_deleting(session: Session, client_id: str, document_id: str) -> bool:
+    tenancy.bind(session, client_id)
     result = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id, _LIVE)
@@ -195,6 +208,7 @@ def mark_deleting(session: Session, client_id: str, document_id: str) -> bool:
 def purge_deleting(session: Session, client_id: str, limit: int) -> int:
     """Remove up to `limit` of the client's deleted documents for good (chunks and audience
     rows go with them, by foreign key)."""
+    tenancy.bind(session, client_id)
     ids = list(session.scalars(
         select(KbDocument.id)
         .where(KbDocument.client_id == client_id, KbDocument.status == "deleting")
@@ -214,6 +228,7 @@ def purge_deleting(session: Session, client_id: str, limit: int) -> int:
 def claim_document(
     session: Session, client_id: str, document_id: str, owner: str, lease_seconds: int
 ) -> Claim | None:
+    tenancy.bind(session, client_id)
     now = utcnow()
     claimable = or_(
         KbDocument.status == "queued",
@@ -236,6 +251,7 @@ def claim_document(
 
 
 def load_content(session: Session, client_id: str, document_id: str, version: int) -> bytes | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(KbDocument.content).where(
             KbDocument.client_id == client_id, KbDocument.id == document_id,
@@ -261,6 +277,7 @@ def finish_ready(
     session: Session, client_id: str, document_id: str, owner: str, version: int,
     chunks: list[Chunk],
 ) -> bool:
+    tenancy.bind(session, client_id)
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, chunks)
@@ -271,6 +288,7 @@ def finish_ready(
 def finish_failed(
     session: Session, client_id: str, document_id: str, owner: str, version: int, reason: str
 ) -> bool:
+    tenancy.bind(session, client_id)
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, [])
@@ -291,6 +309,7 @@ def give_up_stuck(session: Session, max_attempts: int) -> int:
     """Documents whose processing died `max_attempts` times are failed with the reason (a file
     that kills its worker every time must not be retried forever). Scheduler query: all
     tenants, each row keeps its own."""
+    tenancy.all_clients(session)
     now = utcnow()
     return session.execute(
         update(KbDocument)
@@ -309,7 +328,9 @@ def give_up_stuck(session: Session, max_attempts: int) -> int:
 
 def due_documents(session: Session, stale_after_seconds: int, limit: int) -> list[tuple[str, str, str]]:
     """(client_id, document_id, status) of documents whose work should be under way but is
-    not: expired leases, uploads whose task was lost, deletions not yet purged."""
+    not: expired leases, uploads whose task was lost, deletions not yet purged. Scheduler
+    query: all tenants, each row handed back to its own."""
+    tenancy.all_clients(session)
     now = utcnow()
     stale = now - timedelta(seconds=stale_after_seconds)
     rows = session.execute(
@@ -327,6 +348,7 @@ def due_documents(session: Session, stale_after_seconds: int, limit: int) -> lis
 
 
 def chunk_texts(session: Session, client_id: str, document_id: str) -> list[KbChunk]:
+    tenancy.bind(session, client_id)
     return list(session.scalars(
         select(KbChunk)
         .where(KbChunk.client_id == client_id, KbChunk.document_id == document_id)

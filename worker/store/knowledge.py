@@ -18,6 +18,7 @@ from worker.knowledge.audience import Audience, Segment, Segmentation
 from worker.knowledge.chunking import Chunk
 from worker.knowledge.query_terms import make_snippet, query_terms
 from worker.store.models import KbChunk, KbDocument, KbDocumentSegment, KbDocumentUser, new_id
+from worker.store import tenancy
 
 __all__ = ["Audience", "KnowledgeHit", "search_knowledge"]
 
@@ -51,6 +52,7 @@ def search_knowledge(
 ) -> list[KnowledgeHit]:
     """The client's best-matching chunks that this lead may see, best first. Only `ready`
     documents are searched; documents of other clients never, whatever their text."""
+    tenancy.bind(session, client_id)
     terms = query_terms(query)
     if not terms or limit <= 0:
         return []
@@ -123,6 +125,7 @@ def audience_filter(client_id: str, audience: Audience) -> ColumnElement[bool]:
 
 
 def replace_chunks(session: Session, client_id: str, document_id: str, chunks: list[Chunk]) -> None:
+    tenancy.bind(session, client_id)
     session.execute(
         delete(KbChunk).where(KbChunk.client_id == client_id, KbChunk.document_id == document_id),
         execution_options={"synchronize_session": False},
@@ -142,6 +145,7 @@ def replace_segmentation(
     session: Session, client_id: str, document_id: str, segmentation: Segmentation
 ) -> None:
     """Wholesale: what was there before is gone."""
+    tenancy.bind(session, client_id)
     for table in (KbDocumentSegment, KbDocumentUser):
         session.execute(
             delete(table).where(table.client_id == client_id, table.document_id == document_id),
@@ -161,6 +165,7 @@ def replace_segmentation(
 
 
 def segmentation_of(session: Session, client_id: str, document_id: str) -> Segmentation:
+    tenancy.bind(session, client_id)
     segments = session.execute(
         select(KbDocumentSegment.group_id, KbDocumentSegment.item_id).where(
             KbDocumentSegment.client_id == client_id, KbDocumentSegment.document_id == document_id
@@ -178,6 +183,7 @@ def visible_documents(
     session: Session, client_id: str, audience: Audience, limit: int
 ) -> list[KbDocument]:
     """The client's documents (any status but deleting) that `audience` may see."""
+    tenancy.bind(session, client_id)
     return list(
         session.scalars(
             select(KbDocument)

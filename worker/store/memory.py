@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import InboundMessage, Lead, MemoryItem, new_id, utcnow
 from worker.store.upsert import insert_for
+from worker.store import tenancy
 
 # Neighbours' text indexed with an item is cut to this much per side: enough for the topic.
 CONTEXT_CHARS = 600
@@ -34,6 +35,7 @@ class MemoryWrite:
 
 def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int:
     """Insert new items (a source already written is left as it is); returns how many."""
+    tenancy.bind(session, client_id)
     writes = [w for w in writes if w.text.strip()]
     inserted = 0
     for start in range(0, len(writes), _BATCH):
@@ -51,6 +53,7 @@ def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int
 
 def replace(session: Session, client_id: str, write: MemoryWrite) -> None:
     """Write the item of `write.source_ref`, replacing its kind and text if it exists."""
+    tenancy.bind(session, client_id)
     stmt = insert_for(session, MemoryItem).values(_row(client_id, write))
     stmt = stmt.on_conflict_do_update(
         index_elements=["client_id", "source_ref"],
@@ -63,6 +66,7 @@ def replace(session: Session, client_id: str, write: MemoryWrite) -> None:
 
 
 def forget_source(session: Session, client_id: str, source_ref: str) -> int:
+    tenancy.bind(session, client_id)
     result = session.execute(
         delete(MemoryItem).where(
             MemoryItem.client_id == client_id, MemoryItem.source_ref == source_ref
@@ -97,6 +101,7 @@ def refresh_context(session: Session, client_id: str, conversation_ids: Iterable
     primary key: one UPDATE … FROM (window query) was planned, on young tables, as a walk over
     every item of the client for each write.
     """
+    tenancy.bind(session, client_id)
     ids = sorted(set(conversation_ids))
     for start in range(0, len(ids), _BATCH):
         rows = session.execute(
@@ -137,6 +142,7 @@ def _with_neighbours(rows: list) -> Iterable[tuple]:  # noqa: ANN001
 
 def lead_key_of(session: Session, client_id: str, lead_id: object) -> str | None:
     """The key of the lead with this id (a value, or a scalar subquery that yields it)."""
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(Lead.lead_key).where(Lead.id == lead_id, Lead.client_id == client_id)
     )
@@ -145,6 +151,7 @@ def lead_key_of(session: Session, client_id: str, lead_id: object) -> str | None
 def lead_key_of_message(session: Session, client_id: str, message_id: str) -> str | None:
     # Two primary-key lookups, written so: as a join, a plan made while the tables were small
     # walked every lead of the client (1.5 s per draft at a few thousand messages).
+    tenancy.bind(session, client_id)
     lead_id = (
         select(InboundMessage.lead_id)
         .where(InboundMessage.id == message_id, InboundMessage.client_id == client_id)
@@ -154,6 +161,7 @@ def lead_key_of_message(session: Session, client_id: str, message_id: str) -> st
 
 
 def set_embedding(session: Session, client_id: str, source_ref: str, vector: list[float]) -> None:
+    tenancy.bind(session, client_id)
     session.execute(
         update(MemoryItem)
         .where(MemoryItem.client_id == client_id, MemoryItem.source_ref == source_ref)

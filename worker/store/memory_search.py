@@ -19,6 +19,7 @@ from worker.pipeline import ranking
 from worker.pipeline.ranking import Candidate, ScopeStats
 from worker.store import lexical_sqlite
 from worker.store.models import MemoryItem
+from worker.store import tenancy
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def candidates(
     session: Session, client_id: str, scope: Scope, query_words: list[str]
 ) -> tuple[ScopeStats, list[Candidate]]:
     """Every item in scope sharing a term with the query, with its term counts."""
+    tenancy.bind(session, client_id)
     if not query_words:
         return ScopeStats(0, 0.0), []
     if session.get_bind().dialect.name != "postgresql":
@@ -159,6 +161,7 @@ def ranked(
     session: Session, client_id: str, scope: Scope, query_words: list[str], limit: int
 ) -> list[tuple[Candidate, float]]:
     """The `limit` best items in scope for the query, BM25 as worker.pipeline.ranking scores."""
+    tenancy.bind(session, client_id)
     if not query_words:
         return []
     if session.get_bind().dialect.name != "postgresql":
@@ -193,6 +196,7 @@ def _sqlite_candidates(
 
 def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[Candidate]:
     """The newest items in scope: what recall shows when too few items share a word."""
+    tenancy.bind(session, client_id)
     clause, params = _scope_sql(scope)
     if session.get_bind().dialect.name != "postgresql":
         clause = clause.replace("TRUE", "1")
@@ -208,6 +212,7 @@ def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[C
             for r in rows]
 
 def fetch(session: Session, client_id: str, ids: list[str]) -> dict[str, StoredItem]:
+    tenancy.bind(session, client_id)
     if not ids:
         return {}
     rows = session.execute(
@@ -225,6 +230,7 @@ def nearest(
     Plain `real[]` and SQL arithmetic: no vector extension needed. The scope (a lead's history
     and the client-wide items) keeps the scan small.
     """
+    tenancy.bind(session, client_id)
     clause, params = _scope_sql(scope)
     if session.get_bind().dialect.name != "postgresql":
         rows = session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from worker.store import memory
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
 from worker.store.upsert import insert_for
+from worker.store import tenancy
 
 
 # Failure kinds beat hands back to a worker when their time comes. "deferred": the client was
@@ -106,6 +107,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
     refs: list[StoredRef] = []
     remembered: dict[str, list[memory.MemoryWrite]] = {}
     for msg in messages:
+        tenancy.bind(session, msg.client_id)  # a batch holds several clients: one at a time
         if msg.thread_parent:
             parent_thread = _thread_of(session, msg.client_id, msg.thread_parent)
             if parent_thread:
@@ -215,6 +217,7 @@ def claim_message(
     `owner` (the task id) may retake its own lease at once, e.g. when the task is retried
     after the database came back.
     """
+    tenancy.bind(session, client_id)
     now = utcnow()
     claimable = or_(
         InboundMessage.status == "received",
@@ -250,6 +253,7 @@ def record_failure(
 ) -> None:
     """Release the lease with the reason there is no draft. kind: transient | permanent |
     deferred (over a limit: waiting is not a failed attempt, so it gives the attempt back)."""
+    tenancy.bind(session, client_id)
     attempts = InboundMessage.attempts - 1 if kind == "deferred" else InboundMessage.attempts
     session.execute(
         update(InboundMessage)
@@ -271,6 +275,7 @@ def record_failure(
 def has_newer_in_conversation(session: Session, client_id: str, message: InboundMessage) -> bool:
     """Has the lead written again in this conversation since `message` arrived? Ids are ULIDs,
     ordered by arrival, so this does not trust the producers' clocks."""
+    tenancy.bind(session, client_id)
     if not message.conversation_id:
         return False
     newer = session.scalar(
@@ -286,6 +291,7 @@ def has_newer_in_conversation(session: Session, client_id: str, message: Inbound
 
 
 def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
+    tenancy.bind(session, client_id)
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
@@ -303,6 +309,7 @@ def earlier_messages(
     session: Session, client_id: str, message: InboundMessage, limit: int
 ) -> list[InboundMessage]:
     """The same lead's (or, without a lead, the same conversation's) earlier messages."""
+    tenancy.bind(session, client_id)
     if message.lead_id:
         same_person = InboundMessage.lead_id == message.lead_id
     elif message.conversation_id:
@@ -325,6 +332,7 @@ def earlier_messages(
 
 
 def get_message(session: Session, client_id: str, message_id: str) -> InboundMessage | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(InboundMessage).where(
             InboundMessage.client_id == client_id, InboundMessage.id == message_id
@@ -341,6 +349,7 @@ def due_for_retry(
 
     A scheduler query over all tenants: it reads ids only and hands each back to its own tenant.
     """
+    tenancy.all_clients(session)
     now = utcnow()
     stale = now - timedelta(seconds=stale_after_seconds)
     rows = session.execute(
@@ -365,6 +374,7 @@ def due_for_retry(
 def list_failed(
     session: Session, client_id: str, kind: str | None, limit: int
 ) -> list[InboundMessage]:
+    tenancy.bind(session, client_id)
     stmt = select(InboundMessage).where(
         InboundMessage.client_id == client_id, InboundMessage.status == "failed"
     )
@@ -376,6 +386,7 @@ def list_failed(
 def requeue_failed(session: Session, client_id: str, message_id: str | None) -> int:
     """An operator's retry: the message becomes due now with a fresh attempt budget (marked
     transient, so beat's next reprocessing run hands it to a worker)."""
+    tenancy.bind(session, client_id)
     stmt = update(InboundMessage).where(
         InboundMessage.client_id == client_id, InboundMessage.status == "failed"
     )

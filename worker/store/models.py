@@ -228,7 +228,11 @@ class RejectedEvent(Base):
     """An inbound entry that could not be drafted because of what it is, kept whole."""
 
     __tablename__ = "rejected_events"
-    __table_args__ = (UniqueConstraint("stream", "entry_id", name="uq_rejected_events_entry"),)
+    __table_args__ = (
+        UniqueConstraint("stream", "entry_id", name="uq_rejected_events_entry"),
+        Index("ix_rejected_events_client_lead", "claimed_client_id", "lead_key"),
+        Index("ix_rejected_events_client_created", "claimed_client_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     stream: Mapped[str] = mapped_column(String(200))
@@ -236,6 +240,9 @@ class RejectedEvent(Base):
     # As claimed by the payload, unverified: may name no client, or one that does not exist.
     claimed_client_id: Mapped[str | None] = mapped_column(String(200))
     event_id: Mapped[str | None] = mapped_column(String(200))
+    # Whose it is, when the payload tells (leadId, leadEmail or its rawMime's From), as
+    # leads.lead_key: `leads erase` removes it with the rest of the lead. Migration 0010.
+    lead_key: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     raw_payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ class Rejection:
     reason: str
     claimed_client_id: str | None = None
     event_id: str | None = None
+    lead_key: str | None = None  # when the payload tells whose it is (leads erase removes it)
 
 
 def keep_aside(session: Session, rejections: list[Rejection]) -> None:
@@ -33,6 +34,7 @@ def keep_aside(session: Session, rejections: list[Rejection]) -> None:
             "reason": _text(r.reason, 4000),
             "claimed_client_id": _text(r.claimed_client_id, 200),
             "event_id": _text(r.event_id, 200),
+            "lead_key": r.lead_key,
         }
         for r in rejections
     ]

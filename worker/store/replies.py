@@ -6,11 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worker.store.models import Draft, InboundMessage
+from worker.store import tenancy
 
 
 def message_and_draft(
     session: Session, client_id: str, event_id: str
 ) -> tuple[InboundMessage | None, Draft | None]:
+    tenancy.bind(session, client_id)
     row = session.execute(
         select(InboundMessage, Draft)
         .outerjoin(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from worker.store.models import Draft, InboundMessage, LlmCall
+from worker.store import tenancy
 
 APPROVED = ("approved", "edited")
 
@@ -34,6 +35,7 @@ class ClientStats:
 
 def drafts_by_config(session: Session, client_id: str) -> dict[str | None, dict[str, int]]:
     """How the drafts of each config version fared: config id → status → count."""
+    tenancy.bind(session, client_id)
     rows = session.execute(
         select(Draft.config_id, Draft.status, func.count())
         .where(Draft.client_id == client_id)
@@ -46,6 +48,7 @@ def drafts_by_config(session: Session, client_id: str) -> dict[str | None, dict[
 
 
 def client_stats(session: Session, client_id: str, since: datetime) -> ClientStats:
+    tenancy.bind(session, client_id)
     messages = session.scalar(
         select(func.count()).select_from(InboundMessage).where(
             InboundMessage.client_id == client_id, InboundMessage.created_at >= since

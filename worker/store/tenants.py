@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import AgentConfig, Client
 from worker.store.upsert import insert_for
+from worker.store import tenancy
 
 
 def register_client(session: Session, client_id: str) -> None:
@@ -22,6 +23,7 @@ def list_clients(session: Session) -> list[str]:
 
 
 def active_config(session: Session, client_id: str) -> AgentConfig | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(AgentConfig).where(AgentConfig.client_id == client_id, AgentConfig.active)
     )
@@ -33,6 +35,7 @@ def activate_new_config(session: Session, client_id: str, fields: dict) -> Agent
     The row lock on the client serialises concurrent writers; the partial unique index
     is the last word if two ever race anyway.
     """
+    tenancy.bind(session, client_id)
     register_client(session, client_id)
     session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
     latest = session.scalar(
@@ -50,6 +53,7 @@ def activate_new_config(session: Session, client_id: str, fields: dict) -> Agent
 
 
 def config_history(session: Session, client_id: str) -> list[AgentConfig]:
+    tenancy.bind(session, client_id)
     return list(
         session.scalars(
             select(AgentConfig)
@@ -60,6 +64,7 @@ def config_history(session: Session, client_id: str) -> list[AgentConfig]:
 
 
 def config_by_id(session: Session, client_id: str, config_id: str) -> AgentConfig | None:
+    tenancy.bind(session, client_id)
     return session.scalar(
         select(AgentConfig).where(AgentConfig.client_id == client_id, AgentConfig.id == config_id)
     )
