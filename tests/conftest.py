@@ -108,7 +108,9 @@ def stream_names(redis_client: redis.Redis) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def fake_llm():
     from tests.support.fake_llm import FakeLLM, RunningServer
+    from worker.adapters.llm_litellm import warm_up
 
+    warm_up()  # litellm loaded once, as a worker does before it says ready: not in a test's timing
     server = RunningServer(FakeLLM()).start()
     yield server
     server.stop()
