@@ -35,8 +35,6 @@ _VISIBLE = ("client_id = current_setting('app.client_id', true) "
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     # Roles belong to the cluster: another database may have created it (or be doing so now).
     op.execute(f"""
         DO $$ BEGIN
@@ -65,8 +63,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
     op.drop_index("ix_kb_chunks_client_document", table_name="kb_chunks")
     for table in TENANT_TABLES:
         op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")

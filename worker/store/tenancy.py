@@ -51,8 +51,6 @@ def all_clients(session: Session) -> None:
 
 
 def _set(session: Session, state: tuple[str, ...], client: str, all_: str) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        return
     if session.info.get(_KEY) == state:
         return
     role = session.info.get(ROLE_KEY, APP_ROLE)
