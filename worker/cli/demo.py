@@ -1,7 +1,7 @@
 """`agent-runtime demo`: the real pipeline on an embedded default, no servers needed.
 
-SQLite file instead of Postgres, an in-process Redis (fakeredis) for the streams, Celery in
-eager mode as the in-process broker, and the offline drafter unless LLM_MODEL is set.
+SQLite file instead of Postgres, an in-process Redis (fakeredis) for the streams, drafting
+in-process instead of Celery, and the offline drafter unless LLM_MODEL is set.
 Everything between "XADD" and "read the outbound stream" is the production code path.
 """
 
@@ -27,12 +27,9 @@ def _bundled(name: str) -> object:
 
 
 def run_demo(events_path: Path | None) -> None:
-    from tasks.app import app as celery_app
-    from tasks.app import use_runtime
-    from tasks.dispatch import CeleryDispatcher
+    from worker.bootstrap import bootstrap
     from worker.ingress.consumer import Ingress
     from worker.logs import configure_logging
-    from worker.runtime import build_runtime
     from worker.store import rejections, tenants
     from worker.store.migrate import upgrade
 
@@ -42,13 +39,11 @@ def run_demo(events_path: Path | None) -> None:
         leftover.unlink()
     settings = Settings(database_url=f"sqlite:///{DEMO_DB}", redis_url="redis://in-process/0")
     upgrade(settings)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    rt = build_runtime(
-        settings, CeleryDispatcher(), redis_client=fakeredis.FakeRedis(),
-        limits_storage_uri="memory://",
+    dispatcher = InlineDispatcher()
+    rt = bootstrap(
+        settings, dispatcher, redis_client=fakeredis.FakeRedis(), limits_storage_uri="memory://",
     )
-    use_runtime(rt)
+    dispatcher.rt = rt
 
     clients = _bundled("clients.json")
     with rt.sessions.begin() as session:
@@ -56,7 +51,7 @@ def run_demo(events_path: Path | None) -> None:
             tenants.activate_new_config(session, client_id, fields)
     events = json.loads(events_path.read_text()) if events_path else _bundled("events.json")
 
-    ingress = Ingress(rt, name="demo")
+    ingress = rt.call(Ingress, "demo")
     ingress.setup()
     for item in events:  # what a producer does: XADD <stream> * payload <json>
         raw = item.get("raw") or orjson.dumps(item["payload"])
@@ -81,6 +76,18 @@ def run_demo(events_path: Path | None) -> None:
     console.print(table)
     console.print(f"Demo database: {DEMO_DB}")
     rt.close()
+
+
+class InlineDispatcher:
+    """Drafts each handed-over message at once, in this process (the drafting use case the
+    Celery task runs)."""
+
+    rt = None
+
+    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
+        from worker.pipeline.draft import draft_message
+
+        self.rt.call(draft_message, client_id, message_id, f"demo-{message_id}")
 
 
 def _claimed(events: list[dict]) -> set[str]:
