@@ -108,6 +108,9 @@ class DraftStore(Protocol):
         """Lease the message for drafting (attempts + 1), unless it is drafted, failed for good
         or leased to another owner."""
 
+    def lead_key(self, message: InboundMessage) -> str | None:
+        """The message's lead key (leads.lead_key), if it names a lead."""
+
     def superseded(self, message: InboundMessage) -> bool:
         """Has the lead written again in this conversation since `message` arrived?"""
 

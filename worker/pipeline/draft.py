@@ -13,7 +13,7 @@ from worker.errors import AllModelsUnavailable, Deferred, PermanentError
 from worker.logs import log
 from worker.pipeline.failures import Outcome, record_deferral, record_failure
 from worker.pipeline.publish import publish_drafts
-from worker.pipeline.record import draft_record
+from worker.pipeline.record import assess_written, draft_record
 from worker.pipeline.reply import write_reply
 from worker.ports import Clock, Configs, DraftStore, Limits, ModelClient, Publisher, Recall
 from worker.retry import RetryPolicy
@@ -53,8 +53,11 @@ def draft_message(
     except PermanentError as exc:  # e.g. a model the client does not allow
         return record_failure(message, exc, [], **failed)
 
+    assessment = assess_written(message, config, written, recalled, store.lead_key(message),
+                                settings.lead_hash_key)
     latency_ms = int((time.perf_counter() - started) * 1000)
-    record = draft_record(message, config, written, recalled, latency_ms, clock.now())
+    record = draft_record(message, config, written, recalled, latency_ms, clock.now(),
+                          assessment)
     record.draft["recall_note"] = recall_note
     # The lead wrote again while the model was busy: keep this draft, marked stale (chat) or
     # withdrawn (e-mail) and unpublished; the newest message's own draft, which recalls this
@@ -70,6 +73,7 @@ def draft_message(
         return Outcome("skipped", reason="another worker drafted it first")
     status = record.draft["status"] if stale else "drafted" if written.model else "degraded"
     usage = written.usage
+    metrics.draft_assessed([f.code for f in assessment.flags], assessment.review.kinds)
     metrics.draft_outcome(status, client_id, usage.prompt_tokens, usage.completion_tokens,
                           usage.cost_usd)
     if stale:
@@ -90,5 +94,7 @@ def draft_message(
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         cost_usd=usage.cost_usd,
+        flags=[f.code for f in assessment.flags],
+        needs_human=assessment.review.needed,
     )
     return Outcome(status, record.draft["id"])

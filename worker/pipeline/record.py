@@ -6,6 +6,8 @@ from datetime import datetime
 
 from schema.agent_config import ResolvedConfig
 from schema.drafts import MemoryRef, OutboundDraft
+from worker.leads import lead_secret
+from worker.pipeline.assessment import Assessment, DraftedFrom, assess
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.reply import Written
 from worker.ports import DraftRecord
@@ -20,6 +22,7 @@ def draft_record(
     recalled: list[Recalled],
     latency_ms: int,
     created_at: datetime,
+    assessment: Assessment = Assessment.NONE,
 ) -> DraftRecord:
     draft_id = new_id()
     reply, model, usage = written.reply, written.model, written.usage
@@ -44,6 +47,10 @@ def draft_record(
         createdAt=created_at,
         subject=reply_subject(message.subject) if email else None,
         inReplyTo=message.message_id if email else None,
+        flags=assessment.flags_json(),
+        confidence=assessment.confidence,
+        needsHuman=assessment.review.needed,
+        needsHumanReason=assessment.review.reason,
     )
     columns = {
         "id": draft_id,
@@ -66,8 +73,28 @@ def draft_record(
         "subject": outbound.subject,
         "in_reply_to": outbound.in_reply_to,
         "created_at": created_at,
+        "flags": assessment.flags_json(),
+        "confidence": assessment.confidence,
+        "needs_human": assessment.review.needed,
+        "needs_human_reason": assessment.review.reason,
     }
     return DraftRecord(draft=columns, outbox_payload=outbound.to_payload(), calls=written.calls)
+
+
+def assess_written(
+    message: InboundMessage, config: ResolvedConfig, written: Written, recalled: list[Recalled],
+    lead_key: str | None, lead_hash_key: object,
+) -> Assessment:
+    """The guardrail flags and the need for a person, from what the draft was written from."""
+    return assess(
+        written.reply, degraded=written.model is None, config=config.fields,
+        secret=lead_secret(lead_hash_key),
+        source=DraftedFrom(
+            text=message.new_text, subject=message.subject, lead_name=message.lead_name,
+            topic=message.topic, context=tuple(r.text for r in recalled), lead_key=lead_key,
+            inbound_flags=message.inbound_flags or (),
+        ),
+    )
 
 
 def reply_subject(subject: str | None) -> str | None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from worker.ports import CallAudit, DraftRecord
 from worker.statuses import DraftStatus
-from worker.store import drafts, llm_calls, messages, outbox
+from worker.store import drafts, llm_calls, memory, messages, outbox
 from worker.store.models import InboundMessage
 
 
@@ -22,6 +22,12 @@ class SqlDraftStore:
     ) -> InboundMessage | None:
         with self._sessions.begin() as session:
             return messages.claim_message(session, client_id, message_id, lease_seconds, owner)
+
+    def lead_key(self, message: InboundMessage) -> str | None:
+        if not message.lead_id:
+            return None
+        with self._sessions() as session:
+            return memory.lead_key_of(session, message.client_id, message.lead_id)
 
     def superseded(self, message: InboundMessage) -> bool:
         with self._sessions() as session:
