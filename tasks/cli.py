@@ -8,6 +8,7 @@ import os
 import typer
 
 from worker.cli.main import app
+from worker.cli.main import main as _run_cli
 
 
 @app.command(
@@ -63,4 +64,4 @@ def beat(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    app()
+    _run_cli()  # the same app, now with `worker` and `beat`

@@ -47,6 +47,7 @@ def create_app(
         from worker.health import queue_depths
 
         metrics.watch_queues(lambda: runtime.call(queue_depths))
+        log.info("api.ready")
         yield
         if owned:
             runtime.close()

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.statuses import DraftStatus
 from worker.store.models import Draft
-from worker.store.upsert import insert_for
+
 
 
 def insert_draft(session: Session, client_id: str, message_id: str, columns: dict[str, Any]) -> bool:
     """False (and nothing written) when the message already has a draft."""
     inserted = session.scalar(
-        insert_for(session, Draft)
+        insert(Draft)
         .values(client_id=client_id, inbound_message_id=message_id, **columns)
         .on_conflict_do_nothing(index_elements=["inbound_message_id"])
         .returning(Draft.id)

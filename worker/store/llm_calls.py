@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.ports import CallAudit
 from worker.store.models import LlmCall, new_id, utcnow
-from worker.store.upsert import insert_for
+
 
 
 def write_calls(
@@ -19,7 +20,7 @@ def write_calls(
     if not calls:
         return
     session.execute(
-        insert_for(session, LlmCall).values(
+        insert(LlmCall).values(
             [
                 {
                     "id": new_id(),

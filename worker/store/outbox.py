@@ -6,15 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import Outbox, new_id, utcnow
-from worker.store.upsert import insert_for
+
 
 
 def add(session: Session, client_id: str, draft_id: str, stream: str, payload: dict[str, Any]) -> None:
     session.execute(
-        insert_for(session, Outbox).values(
+        insert(Outbox).values(
             id=new_id(),
             client_id=client_id,
             draft_id=draft_id,
@@ -45,9 +46,8 @@ def claim_unpublished(session: Session, older_than_seconds: float, limit: int) -
         .where(Outbox.published_at.is_(None), Outbox.created_at <= cutoff)
         .order_by(Outbox.created_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
 
