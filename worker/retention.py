@@ -12,7 +12,7 @@ from worker.logs import log
 from worker.store import retention, tenants
 
 
-def apply_retention(sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
+def apply_retention(*, sessions: sessionmaker[Session]) -> dict[str, dict[str, int]]:
     """Purge every client that sets `retentionDays`; returns the counts per client."""
     with sessions() as session:
         clients = tenants.list_clients(session)

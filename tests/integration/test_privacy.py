@@ -79,7 +79,7 @@ def test_retention_deletes_a_clients_old_rows_and_keeps_the_rest(rt):
     _age(rt, 40)
     _draft(rt, "alpha", {"eventId": "new", "leadId": "L1", "message": "a new question"})
 
-    purged = apply_retention(rt.sessions)
+    purged = apply_retention(sessions=rt.sessions)
 
     assert set(purged) == {"alpha"}
     assert purged["alpha"]["inboundMessages"] == 1 and purged["alpha"]["drafts"] == 1
@@ -91,4 +91,4 @@ def test_retention_deletes_a_clients_old_rows_and_keeps_the_rest(rt):
         assert "an old question" not in list(alpha_memory)
     for model in (InboundMessage, Draft, LlmCall, Outbox, RejectedEvent):
         assert _count(rt, model, "beta") == 1, model.__name__
-    assert apply_retention(rt.sessions)["alpha"] == {k: 0 for k in purged["alpha"]}
+    assert apply_retention(sessions=rt.sessions)["alpha"] == {k: 0 for k in purged["alpha"]}
