@@ -17,7 +17,7 @@ ANNA = "anna@mail.test"
 
 
 def _ingest_all(rt) -> None:  # noqa: ANN001
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     while entries := ingress.read(block_ms=None):  # chats first, then e-mail
         ingress.handle(entries)

@@ -122,7 +122,7 @@ def test_the_pipeline_runs_on_a_non_superuser_login(make_runtime, login_url):
         assert outcome.status == "drafted"
         drafted = [d for d in outbound(rt) if d["clientId"] == client]
         assert len(drafted) == 2 and drafted[1]["memoryRefs"]  # recalled the lead's first message
-        assert reprocess_due(rt) == 0 and relay_outbox(rt) == 0
+        assert rt.call(reprocess_due) == 0 and rt.call(relay_outbox) == 0
         with rt.sessions.begin() as session:
             counts = erase.erase_lead(session, client, "id:L1")
         assert counts["inboundMessages"] == 2 and counts["drafts"] == 2
