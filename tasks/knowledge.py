@@ -7,6 +7,7 @@ import redis
 from sqlalchemy.exc import OperationalError
 
 from tasks.app import app, runtime
+from worker.knowledge import sandbox
 from worker.knowledge.processing import process_document, purge_deleted, sweep_documents
 
 # Infrastructure down for now: retried with backoff; if it stays down the document's lease
@@ -29,9 +30,10 @@ class CeleryDocumentQueue:
 @app.task(name="kb.process_document", bind=True, **_RETRY)
 def process_document_task(self, client_id: str, document_id: str) -> str:  # noqa: ANN001
     rt = runtime()
+    sandbox.set_concurrency(rt.settings.kb_extract_concurrency)
     outcome = process_document(
-        rt.sessions, client_id, document_id,
-        owner=self.request.id, lease_seconds=rt.settings.kb_lease_seconds,
+        rt.sessions, client_id, document_id, owner=self.request.id,
+        lease_seconds=rt.settings.kb_lease_seconds, limits=rt.settings.kb_limits(),
     )
     return outcome.status
 

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import TYPE_CHECKING
+
 from typing_extensions import Annotated
+
+if TYPE_CHECKING:
+    from worker.knowledge.bounds import Limits
 
 DEMO_HOME = Path.home() / ".agent-runtime"
 
@@ -65,6 +70,11 @@ class Settings(BaseSettings):
     kb_max_upload_bytes: int = 50 * 1024 * 1024
     kb_lease_seconds: int = 600
     kb_max_attempts: int = 3
+    # Extraction of a structured file (HTML, CSV, PDF, DOCX) runs in a child process with this
+    # much address space and wall-clock time, at most this many at once per worker process.
+    kb_extract_memory_mb: int = Field(default=512, ge=64)
+    kb_extract_timeout_seconds: float = Field(default=60.0, gt=0)
+    kb_extract_concurrency: int = Field(default=2, ge=1)
 
     # Prefix of this deployment's own Redis keys (rate limits, budgets, circuit breakers).
     redis_namespace: str = "agent-runtime"
@@ -100,6 +110,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
+
+    def kb_limits(self) -> "Limits":
+        from worker.knowledge.bounds import Limits
+
+        # Extracted text is bounded by what a plain-text upload may hold, so a compressed
+        # format never yields more than an upload could.
+        return Limits(memory_mb=self.kb_extract_memory_mb,
+                      timeout_seconds=self.kb_extract_timeout_seconds,
+                      max_text_chars=self.kb_max_upload_bytes)
 
     @property
     def is_sqlite(self) -> bool:

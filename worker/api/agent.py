@@ -18,6 +18,7 @@ from worker.api.auth import client_id, optional_client_id, runtime
 from worker.api.schemas import (
     ConfigIn, ConfigOut, ConfigVersion, HealthOut, ReplyIn, ReplyOut, ReplyPending,
 )
+from worker.api.strict_json import StrictJSONRoute
 from worker.errors import BadEvent
 from worker.health import check_health
 from worker.ingress.direct import accept_chat
@@ -26,7 +27,7 @@ from worker.runtime import Runtime
 from worker.store import replies, stats, tenants
 from worker.store.models import Draft, InboundMessage
 
-router = APIRouter(prefix="/api/agent", tags=["agent"])
+router = APIRouter(prefix="/api/agent", tags=["agent"], route_class=StrictJSONRoute)
 
 _NOT_FOUND = {404: {"description": "not found (or another client's)"}}
 

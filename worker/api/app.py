@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from worker import metrics
-from worker.api import agent, knowledge, review
+from worker.api import agent, errors, knowledge, review
 from worker.api.auth import KeyCache
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
@@ -62,6 +62,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    errors.install(app)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(OperationalError, _unavailable)
