@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     reply_wait_seconds: float = 20.0
     # API keys are cached per process; a revocation is announced at once, this bounds a lost one.
     api_key_cache_seconds: float = 30.0
+    # Request headers past this size are answered 431; a request whose headers take longer, or
+    # whose body sends nothing for this long, is answered 408 and closed.
+    api_max_header_bytes: int = Field(default=65536, ge=4096)
+    api_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # /docs, /redoc and /openapi.json: off unless asked for (they map the attack surface).
+    api_docs: bool = False
+    # GET /metrics answers `Authorization: Bearer <METRICS_TOKEN>` or an admin API key.
+    metrics_token: SecretStr | None = None
     # Worker metrics (Prometheus) on this port; 0 = off. The API serves GET /metrics itself.
     worker_metrics_port: int = 9101
     # Health: a worker counts as alive this long after its last heartbeat; backlog ceiling.

@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from worker import metrics
 from worker.api import agent, errors, knowledge, review
-from worker.api.auth import KeyCache
+from worker.api.auth import KeyCache, may_scrape
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
 from worker.runtime import Runtime
@@ -52,7 +52,10 @@ def create_app(
         if owned:
             runtime.close()
 
+    docs = (settings or (rt.settings if rt else None) or Settings()).api_docs
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         title="agent-runtime API",
         version="1",
         description="Control plane of agent-runtime: replies, agent config, review, knowledge "
@@ -85,7 +88,11 @@ def _build_runtime(settings: Settings) -> Runtime:
     return build_runtime(settings, CeleryDispatcher())
 
 
-async def _metrics(_request) -> Response:  # noqa: ANN001
+async def _metrics(request) -> Response:  # noqa: ANN001
+    if not await may_scrape(request):
+        return JSONResponse({"detail": "metrics need the scrape token (METRICS_TOKEN) or an "
+                             "admin key"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several API processes: add them up
         from prometheus_client import multiprocess

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 MAX_ERRORS = 50
 MAX_TEXT = 500
@@ -66,6 +67,12 @@ async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
                         headers=exc.headers)
 
 
+async def _gone(_request: Request, _exc: ClientDisconnect) -> Response:
+    """The client left (or was cut off for stalling): nobody to answer, nothing to log."""
+    return Response(status_code=499)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -53,7 +53,7 @@ def run_demo(events_path: Path | None) -> None:
     clients = _bundled("clients.json")
     with rt.sessions.begin() as session:
         for client_id, fields in clients.items():
-            tenants.activate_new_config(session, client_id, fields)
+            tenants.activate_new_config(session, client_id, fields, register=True)
     events = json.loads(events_path.read_text()) if events_path else _bundled("events.json")
 
     ingress = Ingress(rt, name="demo")

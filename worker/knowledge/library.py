@@ -197,9 +197,10 @@ def _view(session: Session, client_id: str, document_id: str, *, with_segmentati
 
 def _relocate(session: Session, client_id: str, doc: KbDocument, folder: str, name: str) -> DocumentView:
     if (folder, name) != (doc.folder, doc.filename):
-        if kb_documents.name_taken(session, client_id, folder, name):
+        if kb_documents.name_taken(session, client_id, folder, name, besides=doc.id):
             where = f"folder {folder!r}" if folder else "the root folder"
-            raise Conflict(f"{name!r} exists already in {where}")
+            raise Conflict(f"{name!r} exists already in {where} (names are compared "
+                           "ignoring case and character width)")
         try:
             kb_documents.relocate(session, client_id, doc.id, folder, name)
         except IntegrityError as exc:  # taken by a concurrent request since the check

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from worker.knowledge.paths import name_key
 from worker.store.kb_folders import LIVE, under
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, new_id, utcnow
@@ -19,18 +20,20 @@ def upsert_document(
     session: Session, client_id: str, folder: str, filename: str, *,
     kind: str, content: bytes, sha256: str,
 ) -> tuple[str, bool]:
-    """(document id, replaced?). Re-uploading a name replaces the content and keeps the id."""
+    """(document id, replaced?). Re-uploading a name (as compared: case-folded) replaces the
+    content, keeps the id and takes the new spelling of the name."""
     now = utcnow()
     stmt = insert_for(session, KbDocument).values(
-        id=new_id(), client_id=client_id, folder=folder, filename=filename, kind=kind,
+        id=new_id(), client_id=client_id, folder=folder, filename=filename,
+        name_key=name_key(filename), kind=kind,
         size_bytes=len(content), sha256=sha256, content=content, content_version=1,
         status="queued", attempts=0, chunk_count=0, created_at=now, updated_at=now,
     )
     stmt = stmt.on_conflict_do_update(
-        index_elements=["client_id", "folder", "filename"],
+        index_elements=["client_id", "folder", "name_key"],
         index_where=text("status <> 'deleting'"),  # the partial unique index, word for word
         set_={
-            "kind": kind, "size_bytes": len(content), "sha256": sha256, "content": content,
+            "filename": filename, "kind": kind, "size_bytes": len(content), "sha256": sha256, "content": content,
             "content_version": KbDocument.content_version + 1, "status": "queued",
             "error": None, "attempts": 0, "lease_until": None, "lease_owner": None,
             "chunk_count": 0, "updated_at": now, "processed_at": None,
@@ -70,20 +73,25 @@ def list_documents(
     return list(session.scalars(stmt.limit(limit).offset(offset)))
 
 
-def name_taken(session: Session, client_id: str, folder: str, filename: str) -> bool:
-    return session.scalar(
-        select(KbDocument.id).where(
-            KbDocument.client_id == client_id, KbDocument.folder == folder,
-            KbDocument.filename == filename, LIVE,
-        )
-    ) is not None
+def name_taken(
+    session: Session, client_id: str, folder: str, filename: str, *, besides: str | None = None
+) -> bool:
+    """Whether another live document (not `besides`) holds the name, as compared."""
+    stmt = select(KbDocument.id).where(
+        KbDocument.client_id == client_id, KbDocument.folder == folder,
+        KbDocument.name_key == name_key(filename), LIVE,
+    )
+    if besides is not None:
+        stmt = stmt.where(KbDocument.id != besides)
+    return session.scalar(stmt) is not None
 
 
 def relocate(session: Session, client_id: str, document_id: str, folder: str, filename: str) -> None:
     session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id, LIVE)
-        .values(folder=folder, filename=filename, updated_at=utcnow()),
+        .values(folder=folder, filename=filename, name_key=name_key(filename),
+                updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
 
