@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import TYPE_CHECKING
-
 from typing_extensions import Annotated
 
 if TYPE_CHECKING:
     from worker.knowledge.bounds import Limits
-
-DEMO_HOME = Path.home() / ".agent-runtime"
 
 
 class Settings(BaseSettings):
@@ -21,7 +17,8 @@ class Settings(BaseSettings):
         env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
     )
 
-    database_url: str = Field(default=f"sqlite:///{DEMO_HOME / 'demo.sqlite3'}")
+    # Required: postgresql+psycopg://… (`agent-runtime demo` and `up` bring their own Postgres).
+    database_url: str | None = None
     redis_url: str = "redis://localhost:6379/0"
     # Celery's broker; the same Redis unless told otherwise.
     broker_url: str | None = None
@@ -127,10 +124,6 @@ class Settings(BaseSettings):
         return Limits(memory_mb=self.kb_extract_memory_mb,
                       timeout_seconds=self.kb_extract_timeout_seconds,
                       max_text_chars=self.kb_max_upload_bytes)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def celery_broker_url(self) -> str:

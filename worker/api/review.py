@@ -21,7 +21,7 @@ from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, Edit
 from worker.api.strict_json import StrictJSONRoute
 from worker.errors import AgentRuntimeError
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft

@@ -7,13 +7,13 @@ deleted. Folders: worker/store/kb_folders.py; processing leases: worker/store/kb
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.knowledge.paths import name_key
 from worker.store.kb_folders import LIVE, under
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, new_id, utcnow
-from worker.store.upsert import insert_for
 
 
 def upsert_document(
@@ -23,7 +23,7 @@ def upsert_document(
     """(document id, replaced?). Re-uploading a name (as compared: case-folded) replaces the
     content, keeps the id and takes the new spelling of the name."""
     now = utcnow()
-    stmt = insert_for(session, KbDocument).values(
+    stmt = insert(KbDocument).values(
         id=new_id(), client_id=client_id, folder=folder, filename=filename,
         name_key=name_key(filename), kind=kind,
         size_bytes=len(content), sha256=sha256, content=content, content_version=1,

@@ -4,10 +4,10 @@ deleting a folder takes its subfolders and documents with it."""
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import KbDocument, KbFolder, new_id, utcnow
-from worker.store.upsert import insert_for
 
 LIVE = KbDocument.status != "deleting"
 
@@ -21,7 +21,7 @@ def ensure_folder(session: Session, client_id: str, path: str) -> None:
     """Create `path` and its parents where missing (mkdir -p)."""
     for p in parents_and_self(path):
         session.execute(
-            insert_for(session, KbFolder)
+            insert(KbFolder)
             .values(id=new_id(), client_id=client_id, path=p, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["client_id", "path"])
         )

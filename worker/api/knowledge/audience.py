@@ -18,7 +18,7 @@ from worker.api.strict_json import StrictJSONRoute
 from worker.knowledge import library
 from worker.knowledge.audience import Audience, parse_segment
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=TAGS, route_class=StrictJSONRoute)
 

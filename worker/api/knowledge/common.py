@@ -23,9 +23,10 @@ NO_NUL = r"^[^\x00]*$"  # Postgres text cannot hold NUL
 
 def documents_queue(request: Request) -> DocumentQueue:
     if request.app.state.documents is None:
-        from tasks.knowledge import CeleryDocumentQueue
+        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
-        request.app.state.documents = CeleryDocumentQueue()
+        request.app.state.documents = CeleryDocumentQueue(
+            make_celery(request.app.state.rt.settings))
     return request.app.state.documents
 
 

@@ -20,7 +20,7 @@ from worker.knowledge import library
 from worker.knowledge.errors import InvalidInput
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=TAGS, route_class=StrictJSONRoute)
 _STATUS = r"^(queued|processing|ready|failed)$"

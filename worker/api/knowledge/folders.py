@@ -15,7 +15,7 @@ from worker.api.strict_json import StrictJSONRoute
 from worker.knowledge import folders
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 
 router = APIRouter(prefix=PREFIX, tags=TAGS, route_class=StrictJSONRoute)
 
