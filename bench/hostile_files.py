@@ -104,7 +104,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
-    from tasks.knowledge import CeleryDocumentQueue
+    from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
     from tests.support.documents import make_docx, make_pdf
     from tests.support.hostile import HOSTILE, executable_as_text
     from worker.knowledge import library
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
     log = open(f"/tmp/hostile_bench_worker_{os.getpid()}.log", "wb")
     worker = subprocess.Popen([agent, "worker", "--queues=maintenance", "--concurrency=8"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    queue = CeleryDocumentQueue()
+    queue = CeleryDocumentQueue(make_celery(settings))
     warm = library.upload_document(sessions, queue, CLIENT, folder="warm-up", filename="a.md",
                                    content=b"# Warm-up\n\nThe worker is up.\n").document.id
     deadline = time.time() + 120
