@@ -27,16 +27,16 @@ JSON_ENDPOINTS = [
 POISON = ["NaN", "Infinity", "-Infinity", "1e999", '"a\\ud800b"', '"\\udfff"']
 
 
-@pytest.mark.parametrize("value", POISON)
-@pytest.mark.parametrize("method, path, body", JSON_ENDPOINTS, ids=[e[1] for e in JSON_ENDPOINTS])
-def test_non_finite_numbers_and_lone_surrogates_are_a_readable_422(api, method, path, body, value):
+def test_non_finite_numbers_and_lone_surrogates_are_a_readable_422_on_every_json_endpoint(api):
     http = api.client_with_key("dealer-a")
-    r = http.request(method, path, content=(body % value).encode(),
-                     headers={"Content-Type": "application/json"})
-    assert r.status_code == 422, r.text
-    detail = r.json()["detail"]  # decodes: the body was encodable
-    assert detail[0]["type"] == "json_invalid"
-    assert "ud800" not in r.text and "udfff" not in r.text and "input" not in detail[0]
+    for method, path, body in JSON_ENDPOINTS:
+        for value in POISON:
+            r = http.request(method, path, content=(body % value).encode(),
+                             headers={"Content-Type": "application/json"})
+            assert r.status_code == 422, (method, path, value, r.text)
+            detail = r.json()["detail"]  # decodes: the body was encodable
+            assert detail[0]["type"] == "json_invalid"
+            assert "ud800" not in r.text and "udfff" not in r.text and "input" not in detail[0]
 
 
 def test_a_validation_error_never_echoes_what_was_sent(api):
@@ -85,7 +85,7 @@ def test_folders_nest_at_most_32_levels_and_the_tree_renders_deeper_legacy_ones(
     assert tree.status_code == 200
     depth, node = 0, tree.json()
     while node["folders"]:
-        node = next(f for f in node["folders"] if f["path"].startswith(("d", "f0")) or True)
+        node = node["folders"][0]  # the "d/d/…" chain comes first
         depth += 1
     assert depth <= 32
     assert len(http.get("/api/agent/kb/folders").json()["folders"]) == 432
