@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 600
 
     lead_hash_key: SecretStr | None = None
-    # Row-level security: the role every tenant-bound transaction switches to (migration 0009
+    # Row-level security: the role every tenant-bound transaction switches to (migration 0010
     # creates it); "" keeps the connection's own role (then DATABASE_URL must not be a superuser).
     db_app_role: str = "agent_runtime_app"
 

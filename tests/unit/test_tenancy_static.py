@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 STORE = Path(__file__).resolve().parents[2] / "worker" / "store"
-# Tables without row-level security (migration 0009 says why): nothing to bind.
+# Tables without row-level security (migration 0010 says why): nothing to bind.
 NO_RLS = {
     "addresses.py": {"add_address", "remove_address", "addresses_of"},
     "api_keys.py": {"create_key", "list_keys"},

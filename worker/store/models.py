@@ -239,7 +239,7 @@ class RejectedEvent(Base):
     claimed_client_id: Mapped[str | None] = mapped_column(String(200))
     event_id: Mapped[str | None] = mapped_column(String(200))
     # Whose it is, when the payload tells (leadId, leadEmail or its rawMime's From), as
-    # leads.lead_key: `leads erase` removes it with the rest of the lead. Migration 0010.
+    # leads.lead_key: `leads erase` removes it with the rest of the lead. Migration 0011.
     lead_key: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     raw_payload: Mapped[bytes] = mapped_column(LargeBinary)
