@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     inbound_email_stream: str = "agent:inbound:email"
     inbound_chat_stream: str = "agent:inbound:chat"
     outbound_stream: str = "agent:outbound:drafts"
+    # Reviewers' approved (or edited) replies, for the system that sends them.
+    outbound_decisions_stream: str = "agent:outbound:decisions"
     consumer_group: str = "agent-runtime"
     ingress_batch_size: int = 200
     # E-mail is stored this many at a time so a chat arriving meanwhile waits ~10 x 4 ms at most.
@@ -82,6 +84,10 @@ class Settings(BaseSettings):
     reply_wait_seconds: float = 20.0
     # API keys are cached per process; a revocation is announced at once, this bounds a lost one.
     api_key_cache_seconds: float = 30.0
+    # Review console (worker/console): session lifetime; the Secure flag on its cookies (set it
+    # whenever the console is reached over TLS, e.g. behind a TLS-terminating proxy).
+    console_session_hours: float = 12.0
+    console_cookie_secure: bool = False
     # Worker metrics (Prometheus) on this port; 0 = off. The API serves GET /metrics itself.
     worker_metrics_port: int = 9101
     # Health: a worker counts as alive this long after its last heartbeat; backlog ceiling.

@@ -62,6 +62,9 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    from worker.console.web import install as install_console
+
+    install_console(app)  # the review console at /
     app.add_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(RequestMetrics)
     app.add_exception_handler(OperationalError, _unavailable)

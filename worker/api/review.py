@@ -7,7 +7,6 @@ HTTP. Until that module is installed the three actions answer 501.
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
 from typing import Any
 
@@ -118,13 +117,6 @@ def _review_module():  # noqa: ANN202
     return review
 
 
-def _call(use_case, session: Session, *args: object, reviewer: str):  # noqa: ANN001, ANN202
-    """Pass the reviewer where the use case takes one."""
-    if "reviewer" in inspect.signature(use_case).parameters:
-        return use_case(session, *args, reviewer=reviewer)
-    return use_case(session, *args)
-
-
 def _refusal(rt: Runtime, client: str, draft_id: str, exc: Exception) -> HTTPException:
     """The use cases refuse a draft that does not exist for the client or is not pending
     (and input they cannot use): tell which from the draft itself, whatever the error's name."""
@@ -145,10 +137,24 @@ def _act(rt: Runtime, client: str, draft_id: str, action: str, reviewer: str,
             out = DraftOut(**draft_json(draft))
     except (AgentRuntimeError, LookupError, ValueError) as exc:
         raise _refusal(rt, client, draft_id, exc) from exc
+    announce_decision(rt, client, draft_id, out.status)
     metrics.REVIEWS.labels(action).inc()
     log.info("review." + action, client_id=client, draft_id=out.draftId, reviewer=reviewer,
              config_version=out.configVersion)
     return out
+
+
+def announce_decision(rt: Runtime, client: str, draft_id: str, status: str) -> None:
+    """After the decision committed: publish it (the outbox relay does, should this fail) and
+    tell the client's open consoles the draft left the queue."""
+    from worker.pipeline.publish import notify_review, publish_decision
+
+    try:
+        publish_decision(rt, client, draft_id)
+        notify_review(rt, client, draft_id, status)
+    except Exception as exc:  # noqa: BLE001 - the outbox row is committed; the relay retries
+        log.warning("review.announce_deferred", client_id=client, draft_id=draft_id,
+                    error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def _reviewer(given: str | None, who: Caller) -> str:
@@ -165,7 +171,8 @@ def approve(
     review = _review_module()
     reviewer = _reviewer(body.reviewer if body else None, who)
     return _act(rt, client, draftId, "approve", reviewer,
-                lambda s: _call(review.approve, s, client, draftId, reviewer=reviewer))
+                lambda s: review.approve(s, client, draftId, reviewer=reviewer,
+                                         announce=rt.settings.outbound_decisions_stream))
 
 
 @router.post("/{draftId}/edit", response_model=DraftOut, responses=_ACTION)
@@ -178,7 +185,8 @@ def edit(
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
     return _act(rt, client, draftId, "edit", reviewer,
-                lambda s: _call(review.edit, s, client, draftId, body.text, reviewer=reviewer))
+                lambda s: review.edit(s, client, draftId, body.text, reviewer=reviewer,
+                                      announce=rt.settings.outbound_decisions_stream))
 
 
 @router.post("/{draftId}/reject", response_model=DraftOut, responses=_ACTION)
@@ -190,5 +198,4 @@ def reject(
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
     return _act(rt, client, draftId, "reject", reviewer,
-                lambda s: _call(review.reject, s, client, draftId, body.reason,
-                                reviewer=reviewer))
+                lambda s: review.reject(s, client, draftId, body.reason, reviewer=reviewer))

@@ -110,12 +110,36 @@ def save_draft(
     return True
 
 
-def mark_published(session: Session, client_id: str, draft_ids: list[str]) -> None:
+def add_outbox(
+    session: Session, client_id: str, draft_id: str, stream: str, payload: dict[str, Any]
+) -> None:
+    """One more announcement of a draft (a reviewer's decision), in the caller's transaction;
+    at most one per draft and stream."""
     session.execute(
-        update(Outbox)
-        .where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
-        .values(published_at=utcnow()),
-        execution_options={"synchronize_session": False},
+        insert_for(session, Outbox)
+        .values(id=new_id(), client_id=client_id, draft_id=draft_id, stream=stream,
+                payload=payload, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["draft_id", "stream"])
+    )
+
+
+def mark_published(
+    session: Session, client_id: str, draft_ids: list[str], stream: str | None = None
+) -> None:
+    """`stream`: only the rows of that stream (a draft has one row per stream it goes to)."""
+    stmt = update(Outbox).where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
+    if stream is not None:
+        stmt = stmt.where(Outbox.stream == stream)
+    session.execute(stmt.values(published_at=utcnow()),
+                    execution_options={"synchronize_session": False})
+
+
+def unpublished_payload(
+    session: Session, client_id: str, draft_id: str, stream: str
+) -> dict | None:
+    return session.scalar(
+        select(Outbox.payload).where(Outbox.client_id == client_id, Outbox.draft_id == draft_id,
+                                     Outbox.stream == stream, Outbox.published_at.is_(None))
     )
 
 
@@ -149,8 +173,13 @@ def get_draft(session: Session, client_id: str, draft_id: str) -> Draft | None:
     return session.scalar(select(Draft).where(Draft.client_id == client_id, Draft.id == draft_id))
 
 
-def outbox_payload(session: Session, client_id: str, draft_id: str) -> dict | None:
-    return session.scalar(
-        select(Outbox.payload).where(Outbox.client_id == client_id, Outbox.draft_id == draft_id)
-    )
+def outbox_payload(
+    session: Session, client_id: str, draft_id: str, stream: str | None = None
+) -> dict | None:
+    """The payload announced for the draft (the first row, or the one of `stream`)."""
+    stmt = select(Outbox.payload).where(Outbox.client_id == client_id,
+                                        Outbox.draft_id == draft_id)
+    if stream is not None:
+        stmt = stmt.where(Outbox.stream == stream)
+    return session.scalar(stmt.order_by(Outbox.created_at).limit(1))
 

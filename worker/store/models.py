@@ -193,6 +193,7 @@ class Draft(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     recall_note: Mapped[str | None] = mapped_column(String(200))
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))  # migration 0008
 
 
 class LlmCall(Base):
@@ -233,11 +234,13 @@ class RejectedEvent(Base):
 
 
 class Outbox(Base):
-    """Drafts waiting to be (or already) published to the outbound stream."""
+    """Drafts (and reviewers' decisions on them) waiting to be, or already, published to
+    their outbound stream."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("draft_id", name="uq_outbox_draft"),
+        # One row per draft and stream: the draft for review, later the decision on it.
+        UniqueConstraint("draft_id", "stream", name="uq_outbox_draft_stream"),
         Index(
             "ix_outbox_unpublished",
             "created_at",
@@ -404,3 +407,33 @@ class ApiKey(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class Reviewer(Base):
+    """A person who signs in to the review console of one client (migration 0008). Only a
+    scrypt hash of the secret is stored (worker.console.secrets)."""
+
+    __tablename__ = "reviewers"
+    __table_args__ = (UniqueConstraint("client_id", "name", name="uq_reviewers_client_name"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewerSession(Base):
+    """A signed-in console session: the SHA-256 of the cookie's token, and the CSRF token
+    every state-changing request must echo. Deleted on logout."""
+
+    __tablename__ = "reviewer_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reviewer_id: Mapped[str] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
