@@ -69,14 +69,16 @@ class QueueRow:
     created_at: datetime
     lead: str
     preview: str
-    flags: list[str]
+    flags: list[dict[str, str]]
     needs_human: bool
     degraded: bool
 
 
-def flags_of(draft: Draft) -> list[str]:
+def flags_of(draft: Draft) -> list[dict[str, str]]:
+    """Guardrail flags as {code, detail} (the column exists once issue 11's migration ran)."""
     raw = getattr(draft, "flags", None) or []
-    return [str(f.get("code", f)) if isinstance(f, dict) else str(f) for f in raw]
+    return [{"code": str(f.get("code", "")), "detail": str(f.get("detail") or "")}
+            if isinstance(f, dict) else {"code": str(f), "detail": ""} for f in raw]
 
 
 def queue_rows(session: Session, client_id: str, filters: Filters) -> list[QueueRow]:
@@ -118,7 +120,7 @@ class DraftView:
     lead: str
     thread: list[ThreadMessage]
     refs: list[Ref]
-    flags: list[str]
+    flags: list[dict[str, str]]
     needs_human: bool
     diff: list[tuple[str, str]] = field(default_factory=list)  # (op, text) for edited drafts
     extra: dict[str, Any] = field(default_factory=dict)

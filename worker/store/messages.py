@@ -42,6 +42,8 @@ class NewMessage:
     skip_reason: str | None = None  # stored as "skipped": recorded, never drafted
     # An e-mail's In-Reply-To when it carried no References: it joins its parent's thread.
     thread_parent: str | None = None
+    # Raised by the inbound cleaning: [{"code": "inbound_…", "detail": …}], shown on the draft.
+    inbound_flags: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 topic=msg.topic,
                 model_override=msg.model_override,
                 metadata_=msg.metadata or {},
+                inbound_flags=list(msg.inbound_flags),
                 received_at=msg.received_at or utcnow(),
                 status="skipped" if msg.skip_reason else "received",
                 last_error=msg.skip_reason,

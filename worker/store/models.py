@@ -148,6 +148,9 @@ class InboundMessage(Base):
     # Who holds the lease: the task id, so a retry of the same task may take it back at once.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[datetime | None]
+    # Raised by the ingress cleaning ([{code, detail}], e.g. hidden text removed); each is
+    # carried onto the message's draft as a flag. Migration 0008.
+    inbound_flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     failure_kind: Mapped[str | None] = mapped_column(String(16))  # transient | permanent
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -160,6 +163,7 @@ class Draft(Base):
         UniqueConstraint("inbound_message_id", name="uq_drafts_inbound_message"),
         Index("ix_drafts_client_status", "client_id", "status", "created_at"),
         Index("ix_drafts_client_conversation", "client_id", "conversation_id", "status"),
+        Index("ix_drafts_client_review_order", "client_id", "status", "needs_human", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -193,7 +197,12 @@ class Draft(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     recall_note: Mapped[str | None] = mapped_column(String(200))
-    reviewed_by: Mapped[str | None] = mapped_column(String(200))  # migration 0008
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))  # migration 0009
+    # Guardrails and handoff (worker.pipeline.assessment); migration 0008.
+    flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    needs_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    needs_human_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LlmCall(Base):
@@ -410,7 +419,7 @@ class ApiKey(Base):
 
 
 class Reviewer(Base):
-    """A person who signs in to the review console of one client (migration 0008). Only a
+    """A person who signs in to the review console of one client (migration 0009). Only a
     scrypt hash of the secret is stored (worker.console.secrets)."""
 
     __tablename__ = "reviewers"

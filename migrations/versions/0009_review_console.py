@@ -1,16 +1,16 @@
 """review console: reviewer logins and sessions, who decided each draft, one outbox row per
 draft and stream (the draft on the review stream, the decision on the decisions stream)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
