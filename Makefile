@@ -16,6 +16,7 @@ demo: $(STAMP)
 
 services:
 	scripts/ensure-services.sh
+	scripts/ensure-browser.sh
 
 test: $(STAMP) services
 	$(VENV)/bin/python -m pytest -q
