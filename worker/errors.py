@@ -12,6 +12,10 @@ class PermanentError(AgentRuntimeError):
     """The message cannot be drafted as it is; retrying will not help."""
 
 
+class ConfigurationError(AgentRuntimeError):
+    """A required setting is missing or unusable."""
+
+
 class TransientError(AgentRuntimeError):
     """A dependency failed for now; the same work may succeed later."""
 
@@ -46,6 +50,10 @@ class AllModelsRefused(PermanentError):
 
 class Deferred(TransientError):
     """The client is over its rate limit or daily budget; the message waits."""
+
+    def __init__(self, message: str | None = None, until=None):  # noqa: ANN001 - datetime
+        super().__init__(message)
+        self.until = until  # when the client may draft again
 
 
 class RecallTimedOut(TransientError):

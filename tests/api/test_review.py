@@ -103,7 +103,7 @@ def test_approved_and_edited_replies_are_announced_once_with_their_reviewer(api)
     assert announced[a["draftId"]]["clientId"] == "alpha"
     # Published right after the commit: the relay finds nothing left to send.
     api.rt.settings.outbox_sweep_after_seconds = 0
-    relay_outbox(api.rt)
+    api.rt.call(relay_outbox)
     assert len(_decisions(api)) == 2
     shown = http.get(f"/api/agent/drafts/{c['draftId']}").json()
     assert shown["reviewedBy"] == "alpha-reviewer" and shown["rejectionReason"] == "wrong"
@@ -122,8 +122,8 @@ def test_a_decision_the_publisher_missed_is_relayed_from_the_outbox(api):
                        announce=api.rt.settings.outbound_decisions_stream)
     assert _decisions(api) == []
     api.rt.settings.outbox_sweep_after_seconds = 0
-    relay_outbox(api.rt)
-    relay_outbox(api.rt)
+    api.rt.call(relay_outbox)
+    api.rt.call(relay_outbox)
     assert [d["draftId"] for d in _decisions(api)] == [a["draftId"]]
     # The draft's own entry on the review stream was not sent a second time.
     assert len(api.rt.redis.xrange(api.rt.settings.outbound_stream)) == 1

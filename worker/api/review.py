@@ -19,7 +19,7 @@ from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
 from worker.errors import AgentRuntimeError
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft
@@ -150,8 +150,8 @@ def announce_decision(rt: Runtime, client: str, draft_id: str, status: str) -> N
     from worker.pipeline.publish import notify_review, publish_decision
 
     try:
-        publish_decision(rt, client, draft_id)
-        notify_review(rt, client, draft_id, status)
+        rt.call(publish_decision, client, draft_id)
+        notify_review(rt.publisher, client, draft_id, status)
     except Exception as exc:  # noqa: BLE001 - the outbox row is committed; the relay retries
         log.warning("review.announce_deferred", client_id=client, draft_id=draft_id,
                     error=f"{type(exc).__name__}: {exc}"[:300])

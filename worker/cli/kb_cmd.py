@@ -42,12 +42,12 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     configure_logging("WARNING", cfg.log_json)
     engine = make_engine(cfg)
     sessions = make_session_factory(engine)
-    if inline or cfg.is_sqlite:  # the demo's SQLite has no broker: work is done right here
+    if inline:
         queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds)
     else:
-        from tasks.knowledge import CeleryDocumentQueue
+        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
-        queue = CeleryDocumentQueue()
+        queue = CeleryDocumentQueue(make_celery(cfg))
     try:
         yield sessions, queue
     except KnowledgeError as exc:

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from worker.console.session import signed_in
 from worker.pipeline.publish import review_channel
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import review_queue
 from worker.store.reviewers import SignedIn
 
@@ -45,7 +45,7 @@ def _fingerprint(rt: Runtime, client_id: str) -> tuple:
 async def _stream(request: Request, rt: Runtime, client_id: str) -> AsyncIterator[bytes]:
     client = aioredis.Redis.from_url(rt.settings.redis_url)
     pubsub = client.pubsub()
-    await pubsub.subscribe(review_channel(rt.settings.redis_namespace, client_id))
+    await pubsub.subscribe(review_channel(client_id))
     try:
         yield b"retry: 2000\nevent: ready\ndata: {}\n\n"
         known = await run_in_threadpool(_fingerprint, rt, client_id)

@@ -19,7 +19,7 @@ from worker.console.session import (
 )
 from worker.errors import AgentRuntimeError
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store.reviewers import SignedIn
 
 router = APIRouter(include_in_schema=False)

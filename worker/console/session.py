@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from worker.console import credentials
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import reviewers
 from worker.store.models import utcnow
 from worker.store.reviewers import SignedIn

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from schema.decisions import OutboundDecision
 from worker.errors import PermanentError
 from worker.ports import Embedder
-from worker.store import drafts, memory, reviews
+from worker.store import drafts, memory, outbox, reviews
 from worker.store.memory import MemoryWrite
 from worker.store.models import Draft, utcnow
 
@@ -106,7 +106,7 @@ def decision_payload(draft: Draft, text: str) -> dict:
     return OutboundDecision(
         draftId=draft.id, eventId=draft.event_id, clientId=draft.client_id,
         channel=draft.channel, conversationId=draft.conversation_id, leadId=draft.lead_id,
-        decision=draft.status, text=text, quickReplies=tuple(draft.quick_replies or ()),
+        decision=str(draft.status), text=text, quickReplies=tuple(draft.quick_replies or ()),
         reviewer=draft.reviewed_by, decidedAt=draft.reviewed_at,
         configVersion=draft.config_version, subject=draft.subject, inReplyTo=draft.in_reply_to,
     ).to_payload()
@@ -114,4 +114,4 @@ def decision_payload(draft: Draft, text: str) -> dict:
 
 def _announce(session: Session, draft: Draft, text: str, stream: str | None) -> None:
     if stream:
-        drafts.add_outbox(session, draft.client_id, draft.id, stream, decision_payload(draft, text))
+        outbox.add(session, draft.client_id, draft.id, stream, decision_payload(draft, text))

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from worker.statuses import MessageStatus
 from worker.store import memory
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
-from worker.store.upsert import insert_for
 
 
 # Failure kinds beat hands back to a worker when their time comes. "deferred": the client was
@@ -57,7 +58,7 @@ class StoredRef:
 def _upsert_lead(session: Session, msg: NewMessage) -> str | None:
     if not msg.lead_key:
         return None
-    stmt = insert_for(session, Lead).values(
+    stmt = insert(Lead).values(
         id=new_id(),
         client_id=msg.client_id,
         lead_key=msg.lead_key,
@@ -81,7 +82,7 @@ def _upsert_conversation(session: Session, msg: NewMessage, lead_id: str | None)
     if not msg.external_conversation_id:
         return None
     stmt = (
-        insert_for(session, Conversation)
+        insert(Conversation)
         .values(
             id=new_id(),
             client_id=msg.client_id,
@@ -113,7 +114,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
         lead_id = _upsert_lead(session, msg)
         conversation_id = _upsert_conversation(session, msg, lead_id)
         stmt = (
-            insert_for(session, InboundMessage)
+            insert(InboundMessage)
             .values(
                 id=new_id(),
                 client_id=msg.client_id,
@@ -262,6 +263,22 @@ def record_failure(
             last_error=error[:4000],
             lease_until=None,
             next_attempt_at=next_attempt_at,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def mark_drafted(session: Session, client_id: str, message_id: str) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .values(
+            status=MessageStatus.DRAFTED,
+            lease_until=None,
+            failure_kind=None,
+            last_error=None,
+            next_attempt_at=None,
             updated_at=utcnow(),
         ),
         execution_options={"synchronize_session": False},
