@@ -35,3 +35,21 @@ def sign_in(base_url: str, client_id: str, name: str, secret: str) -> httpx.Clie
                                      "name": name, "secret": secret})
     assert done.status_code == 303, done.text
     return http
+
+
+def draft_via_api(api, client_id: str, event_id: str, message: str = "Any vans in stock?",  # noqa: ANN001
+                  lead: str = "Dana Lead") -> dict:
+    """A chat message sent through POST /api/agent/reply, drafted by the real pipeline; waits
+    for the draft (a loaded machine may take longer than one reply wait)."""
+    import time
+
+    http = api.client_with_key(client_id)
+    sent = http.post("/api/agent/reply", params={"wait": 25}, json={
+        "eventId": event_id, "message": message, "leadId": f"lead-{event_id}",
+        "conversationId": f"c-{event_id}", "leadName": lead})
+    deadline = time.monotonic() + 120
+    while sent.status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        sent = http.get(f"/api/agent/reply/{event_id}")
+    assert sent.status_code == 200, sent.text
+    return sent.json()

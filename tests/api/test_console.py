@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import orjson
 
-from tests.api.console_support import add_reviewer, csrf_of, sign_in
+from tests.api.console_support import add_reviewer, csrf_of, draft_via_api, sign_in
 
 
-def _draft(api, client_id: str, event_id: str, message: str = "Any vans?") -> dict:  # noqa: ANN001
-    http = api.client_with_key(client_id)
-    sent = http.post("/api/agent/reply", json={"eventId": event_id, "message": message,
-                                               "leadId": f"lead-{event_id}",
-                                               "conversationId": f"c-{event_id}",
-                                               "leadName": "Dana Lead"})
-    assert sent.status_code == 200, sent.text
-    return sent.json()
+def _draft(api, client_id: str, event_id: str, message: str = "Any vans in stock?",  # noqa: ANN001
+           lead: str = "Dana Lead") -> dict:
+    return draft_via_api(api, client_id, event_id, message, lead)
 
 
 def test_the_console_needs_a_sign_in_and_refuses_a_wrong_secret(api):
