@@ -19,14 +19,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from worker import metrics
 from worker.adapters.infrastructure import INFRASTRUCTURE_ERRORS
-from worker.api import agent, knowledge, review
+from worker.api import agent, knowledge, rejected, review
 from worker.api.auth import KeyCache
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
 from worker.bootstrap import Runtime
 from worker.settings import Settings
 
-ROUTERS = [agent.router, review.router, knowledge.router]
+ROUTERS = [agent.router, review.router, knowledge.router, rejected.router]
 
 
 def create_app(

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from worker.console import live, pages
+from worker.console import live, ops, pages
 from worker.console.session import CsrfRefused, NotSignedIn
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +32,7 @@ _NOT_CONSOLE = ("/api/", "/docs", "/redoc", "/openapi.json", "/metrics")
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(live.router)
+    app.include_router(ops.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
