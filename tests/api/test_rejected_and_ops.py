@@ -83,7 +83,7 @@ def test_the_operations_page_shows_health_charts_and_the_clients_kept_aside_even
     assert page.status_code == 200
     text = page.text
     assert "missing field: message" in text and "missing field: eventId" not in text
-    assert "not JSON" not in text  # unclaimed events are the operators', not a dealer's
+    assert ">not JSON</td>" not in text  # unclaimed events are the operators', not a dealer's
     assert "Approval rate: <strong>100 %" in text
     assert "Drafts per hour, last 24 h (1)" in text
     assert "<svg" in text and "<rect" in text and "database" in text
