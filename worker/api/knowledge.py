@@ -24,7 +24,7 @@ from worker.api.schemas import (
 )
 from worker.api.uploads import is_multipart, read_multipart, read_raw
 from worker.knowledge import library
-from worker.knowledge.audience import Audience, parse_segment
+from worker.audience import Audience, parse_segment
 from worker.knowledge.errors import InvalidInput, KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log

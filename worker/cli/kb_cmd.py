@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from worker.cli.common import fail, print_json, settings
 from worker.knowledge import library
-from worker.knowledge.audience import Audience, Segmentation, parse_segment
+from worker.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import configure_logging

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.knowledge.audience import Audience, Segmentation
+from worker.audience import Audience, Segmentation
 from worker.knowledge.errors import Conflict, InvalidInput, NotFound, TooLarge
 from worker.knowledge.extract import kind_for
 from worker.knowledge.paths import check_filename, normalize_folder

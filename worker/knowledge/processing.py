@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.knowledge.chunking import chunk_text
+from worker.text.chunking import chunk_text
 from worker.knowledge.errors import ExtractionFailed
 from worker.knowledge.extract import extract_text
 from worker.knowledge.ports import DocumentQueue

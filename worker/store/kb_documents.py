@@ -13,11 +13,13 @@ from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from worker.knowledge.chunking import Chunk
+from worker.statuses import DocumentStatus
+from worker.store import leases
 from worker.store.knowledge import replace_chunks
-from worker.store.models import KbChunk, KbDocument, KbFolder, new_id, utcnow
+from worker.text.chunking import Chunk
+from worker.store.models import KbDocument, KbFolder, new_id, utcnow
 
-_LIVE = KbDocument.status != "deleting"
+_LIVE = KbDocument.status != DocumentStatus.DELETING
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def delete_folder(session: Session, client_id: str, path: str) -> int:
     marked = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, _under(KbDocument.folder, path), _LIVE)
-        .values(status="deleting", lease_until=None, updated_at=utcnow()),
+        .values(status=DocumentStatus.DELETING, lease_until=None, updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     ).rowcount
     session.execute(
@@ -118,14 +120,14 @@ def upsert_document(
     stmt = insert(KbDocument).values(
         id=new_id(), client_id=client_id, folder=folder, filename=filename, kind=kind,
         size_bytes=len(content), sha256=sha256, content=content, content_version=1,
-        status="queued", attempts=0, chunk_count=0, created_at=now, updated_at=now,
+        status=DocumentStatus.QUEUED, attempts=0, chunk_count=0, created_at=now, updated_at=now,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["client_id", "folder", "filename"],
         index_where=text("status <> 'deleting'"),  # the partial unique index, word for word
         set_={
             "kind": kind, "size_bytes": len(content), "sha256": sha256, "content": content,
-            "content_version": KbDocument.content_version + 1, "status": "queued",
+            "content_version": KbDocument.content_version + 1, "status": DocumentStatus.QUEUED,
             "error": None, "attempts": 0, "lease_until": None, "lease_owner": None,
             "chunk_count": 0, "updated_at": now, "processed_at": None,
         },
@@ -186,7 +188,7 @@ def mark_deleting(session: Session, client_id: str, document_id: str) -> bool:
     result = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id, _LIVE)
-        .values(status="deleting", lease_until=None, updated_at=utcnow()),
+        .values(status=DocumentStatus.DELETING, lease_until=None, updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount > 0
@@ -197,7 +199,7 @@ def purge_deleting(session: Session, client_id: str, limit: int) -> int:
     rows go with them, by foreign key)."""
     ids = list(session.scalars(
         select(KbDocument.id)
-        .where(KbDocument.client_id == client_id, KbDocument.status == "deleting")
+        .where(KbDocument.client_id == client_id, KbDocument.status == DocumentStatus.DELETING)
         .limit(limit)
     ))
     if ids:
@@ -214,24 +216,12 @@ def purge_deleting(session: Session, client_id: str, limit: int) -> int:
 def claim_document(
     session: Session, client_id: str, document_id: str, owner: str, lease_seconds: int
 ) -> Claim | None:
-    now = utcnow()
-    claimable = or_(
-        KbDocument.status == "queued",
-        and_(
-            KbDocument.status == "processing",
-            or_(KbDocument.lease_until < now, KbDocument.lease_owner == owner),
-        ),
+    row = leases.claim(
+        session, KbDocument, [KbDocument.client_id == client_id, KbDocument.id == document_id],
+        ready=KbDocument.status == DocumentStatus.QUEUED, working=DocumentStatus.PROCESSING,
+        owner=owner, lease_seconds=lease_seconds,
+        returning=(KbDocument.kind, KbDocument.content_version),
     )
-    row = session.execute(
-        update(KbDocument)
-        .where(KbDocument.client_id == client_id, KbDocument.id == document_id, claimable)
-        .values(
-            status="processing", attempts=KbDocument.attempts + 1,
-            lease_until=now + timedelta(seconds=lease_seconds), lease_owner=owner,
-        )
-        .returning(KbDocument.kind, KbDocument.content_version),
-        execution_options={"synchronize_session": False},
-    ).first()
     return Claim(row.kind, row.content_version) if row else None
 
 
@@ -250,7 +240,7 @@ def _still_mine(session: Session, client_id: str, document_id: str, owner: str, 
         select(KbDocument.id)
         .where(
             KbDocument.client_id == client_id, KbDocument.id == document_id,
-            KbDocument.status == "processing", KbDocument.lease_owner == owner,
+            KbDocument.status == DocumentStatus.PROCESSING, KbDocument.lease_owner == owner,
             KbDocument.content_version == version,
         )
         .with_for_update()
@@ -264,7 +254,7 @@ def finish_ready(
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, chunks)
-    _finish(session, client_id, document_id, status="ready", error=None, chunk_count=len(chunks))
+    _finish(session, client_id, document_id, status=DocumentStatus.READY, error=None, chunk_count=len(chunks))
     return True
 
 
@@ -274,7 +264,7 @@ def finish_failed(
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, [])
-    _finish(session, client_id, document_id, status="failed", error=reason[:4000], chunk_count=0)
+    _finish(session, client_id, document_id, status=DocumentStatus.FAILED, error=reason[:4000], chunk_count=0)
     return True
 
 
@@ -295,11 +285,11 @@ def give_up_stuck(session: Session, max_attempts: int) -> int:
     return session.execute(
         update(KbDocument)
         .where(
-            KbDocument.status == "processing", KbDocument.lease_until < now,
+            KbDocument.status == DocumentStatus.PROCESSING, KbDocument.lease_until < now,
             KbDocument.attempts >= max_attempts,
         )
         .values(
-            status="failed", lease_until=None, processed_at=now,
+            status=DocumentStatus.FAILED, lease_until=None, processed_at=now,
             error=f"processing did not finish after {max_attempts} attempts "
                   "(the worker stopped or ran out of time on this file)",
         ),
@@ -316,19 +306,11 @@ def due_documents(session: Session, stale_after_seconds: int, limit: int) -> lis
         select(KbDocument.client_id, KbDocument.id, KbDocument.status)
         .where(
             or_(
-                and_(KbDocument.status == "processing", KbDocument.lease_until < now),
-                and_(KbDocument.status.in_(("queued", "deleting")), KbDocument.updated_at < stale),
+                leases.expired(KbDocument, DocumentStatus.PROCESSING, now),
+                and_(KbDocument.status.in_((DocumentStatus.QUEUED, DocumentStatus.DELETING)), KbDocument.updated_at < stale),
             )
         )
         .order_by(KbDocument.updated_at)
         .limit(limit)
     )
     return [tuple(r) for r in rows]
-
-
-def chunk_texts(session: Session, client_id: str, document_id: str) -> list[KbChunk]:
-    return list(session.scalars(
-        select(KbChunk)
-        .where(KbChunk.client_id == client_id, KbChunk.document_id == document_id)
-        .order_by(KbChunk.position)
-    ))
