@@ -77,7 +77,7 @@ def _register(database_url: str, clients: dict) -> None:
     try:
         with make_session_factory(engine).begin() as session:
             for client_id, fields in clients.items():
-                tenants.activate_new_config(session, client_id, fields)
+                tenants.activate_new_config(session, client_id, fields, register=True)
     finally:
         engine.dispose()
 

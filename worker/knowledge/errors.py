@@ -4,6 +4,7 @@ worker/errors.py (one exception root); named here too for the knowledge-base mod
 from worker.errors import (  # noqa: F401
     KnowledgeError,
     InvalidInput,
+    InvalidName,
     NotFound,
     Conflict,
     TooLarge,
