@@ -19,6 +19,7 @@ services:
 	scripts/ensure-browser.sh
 
 test: $(STAMP) services
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: $(STAMP)

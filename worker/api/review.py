@@ -17,14 +17,16 @@ from schema.agent_config import AgentConfigFields
 from worker import metrics
 from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
+from worker.api.strict_json import StrictJSONRoute
 from worker.errors import AgentRuntimeError
 from worker.logs import log
 from worker.bootstrap import Runtime
+from worker.pipeline.publish import announce_decision
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft
 
-router = APIRouter(prefix="/api/agent/drafts", tags=["review"])
+router = APIRouter(prefix="/api/agent/drafts", tags=["review"], route_class=StrictJSONRoute)
 
 _NOT_FOUND = {404: {"description": "no such draft (or another client's)"}}
 _ACTION = {**_NOT_FOUND, 409: {"description": "the draft is no longer pending review"},
@@ -137,24 +139,11 @@ def _act(rt: Runtime, client: str, draft_id: str, action: str, reviewer: str,
             out = DraftOut(**draft_json(draft))
     except (AgentRuntimeError, LookupError, ValueError) as exc:
         raise _refusal(rt, client, draft_id, exc) from exc
-    announce_decision(rt, client, draft_id, out.status)
+    rt.call(announce_decision, client, draft_id, out.status)
     metrics.REVIEWS.labels(action).inc()
     log.info("review." + action, client_id=client, draft_id=out.draftId, reviewer=reviewer,
              config_version=out.configVersion)
     return out
-
-
-def announce_decision(rt: Runtime, client: str, draft_id: str, status: str) -> None:
-    """After the decision committed: publish it (the outbox relay does, should this fail) and
-    tell the client's open consoles the draft left the queue."""
-    from worker.pipeline.publish import notify_review, publish_decision
-
-    try:
-        rt.call(publish_decision, client, draft_id)
-        notify_review(rt.publisher, client, draft_id, status)
-    except Exception as exc:  # noqa: BLE001 - the outbox row is committed; the relay retries
-        log.warning("review.announce_deferred", client_id=client, draft_id=draft_id,
-                    error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def _reviewer(given: str | None, who: Caller) -> str:

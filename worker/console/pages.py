@@ -176,8 +176,8 @@ async def decide(request: Request, draft_id: str, action: str,
 def _decide(rt: Runtime, who: SignedIn, draft_id: str, action: str,
             fields: dict[str, str]) -> str | None:
     """None when done, else why not (shown to the reviewer)."""
-    from worker.api.review import announce_decision
     from worker.pipeline import review
+    from worker.pipeline.publish import announce_decision
 
     reviewer = who.name
     stream = rt.settings.outbound_decisions_stream
@@ -202,7 +202,7 @@ def _decide(rt: Runtime, who: SignedIn, draft_id: str, action: str,
             status = draft.status
     except (AgentRuntimeError, LookupError, ValueError) as exc:
         return str(exc)[:300] or "refused"
-    announce_decision(rt, who.client_id, draft_id, status)
+    rt.call(announce_decision, who.client_id, draft_id, status)
     metrics.REVIEWS.labels(action).inc()
     log.info("review." + action, client_id=who.client_id, draft_id=draft_id, reviewer=reviewer,
              via="console")

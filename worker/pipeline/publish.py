@@ -52,6 +52,24 @@ def publish_decision(
             outbox.mark_published(session, client_id, [draft_id], stream)
 
 
+def announce_decision(
+    client_id: str, draft_id: str, status: str, *, sessions: Sessions, publisher: Publisher,
+    settings: Settings,
+) -> None:
+    """After a review decision committed: publish it and tell the client's open consoles the
+    draft left the queue. A failure here loses nothing: the outbox row is committed and the
+    relay publishes it, so it is logged, not raised (the decision itself stands)."""
+    try:
+        publish_decision(client_id, draft_id, sessions=sessions, publisher=publisher,
+                         settings=settings)
+        notify_review(publisher, client_id, draft_id, status)
+    except Exception as exc:  # noqa: BLE001 - see above
+        from worker.logs import log
+
+        log.warning("review.announce_deferred", client_id=client_id, draft_id=draft_id,
+                    error=f"{type(exc).__name__}: {exc}"[:300])
+
+
 def relay_outbox(
     *, sessions: Sessions, publisher: Publisher, settings: Settings, batch: int = 500
 ) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from schema.decisions import OutboundDecision
 from worker.errors import PermanentError
 from worker.ports import Embedder
+from worker.statuses import DraftStatus
 from worker.store import drafts, memory, outbox, reviews
 from worker.store.memory import MemoryWrite
 from worker.store.models import Draft, utcnow
@@ -31,7 +32,7 @@ def approve(
     session: Session, client_id: str, draft_id: str, embedder: Embedder | None = None, *,
     reviewer: str | None = None, announce: str | None = None,
 ) -> Draft:
-    draft = _decide(session, client_id, draft_id, {"status": "approved"}, reviewer)
+    draft = _decide(session, client_id, draft_id, {"status": DraftStatus.APPROVED}, reviewer)
     _remember_reply(session, draft, draft.reply, embedder)
     _announce(session, draft, draft.reply, announce)
     return draft
@@ -48,7 +49,7 @@ def edit(
     if current is None:
         raise ReviewRefused(f"no draft {draft_id!r} for client {client_id!r}")
     draft = _decide(session, client_id, draft_id, {
-        "status": "edited",
+        "status": DraftStatus.EDITED,
         "edited_text": text,
         "edit_distance": Levenshtein.distance(current.reply, text),
     }, reviewer)
@@ -64,7 +65,7 @@ def reject(
     if not reason.strip():
         raise ReviewRefused("a rejection needs a reason")
     draft = _decide(session, client_id, draft_id, {
-        "status": "rejected", "rejection_reason": reason[:MAX_REASON_CHARS],
+        "status": DraftStatus.REJECTED, "rejection_reason": reason[:MAX_REASON_CHARS],
     }, reviewer)
     memory.forget_source(session, client_id, f"draft:{draft_id}")
     return draft
