@@ -89,7 +89,9 @@ class FakeStore:
         if kind == "deferred":
             message.attempts -= 1
 
-    def mark_published(self, client_id: str, draft_ids: list[str]) -> None:
+    def mark_published(
+        self, client_id: str, draft_ids: list[str], stream: str | None = None
+    ) -> None:
         self.published.update(draft_ids)
 
 

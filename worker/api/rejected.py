@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from worker.api.auth import optional_client_id, runtime
+from worker.api.strict_json import StrictJSONRoute
 from worker.bootstrap import Runtime
 from worker.store import rejections
 
-router = APIRouter(prefix="/api/agent/rejected", tags=["operations"])
+router = APIRouter(prefix="/api/agent/rejected", tags=["operations"],
+                   route_class=StrictJSONRoute)
 
 
 @router.get("")

@@ -135,7 +135,7 @@ def draft_view(session: Session, client_id: str, draft_id: str) -> DraftView | N
     lead = draft.lead_id or "unknown lead"
     words: list[str] = []
     if message is not None:
-        earlier = messages.earlier_messages(session, client_id, message, 10)
+        earlier = review_queue.earlier_messages(session, client_id, message, 10)
         thread = [_thread_message(m) for m in reversed(earlier)] + [_thread_message(message)]
         lead = message.lead_name or lead
         words = _WORD.findall(message.new_text)[:30]

@@ -79,3 +79,24 @@ def lead_lines(session: Session, client_id: str, message_ids: list[str]) -> dict
         .where(InboundMessage.client_id == client_id, InboundMessage.id.in_(message_ids))
     ).all()
     return {r.id: LeadLine(r.id, r.lead_name, r.subject, r.new_text) for r in rows}
+
+
+def earlier_messages(session: Session, client_id: str, message, limit: int) -> list:  # noqa: ANN001
+    """The same lead's (or, without a lead, the same conversation's) earlier messages, newest
+    first: the thread a reviewer reads above the new one."""
+    from worker.store.models import InboundMessage
+
+    if message.lead_id:
+        same_person = InboundMessage.lead_id == message.lead_id
+    elif message.conversation_id:
+        same_person = InboundMessage.conversation_id == message.conversation_id
+    else:
+        return []
+    return list(session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.client_id == client_id, same_person,
+               InboundMessage.id != message.id,
+               InboundMessage.received_at <= message.received_at)
+        .order_by(InboundMessage.received_at.desc())
+        .limit(limit)
+    ))
