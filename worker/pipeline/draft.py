@@ -18,6 +18,7 @@ from worker.pipeline.offline_drafter import holding_reply
 from worker.pipeline.prompt import LeadMessage, Recalled, build_messages
 from worker.pipeline.publish import publish_drafts
 from worker.pipeline.recall import recall_for
+from worker.pipeline.reply_subject import reply_subject
 from worker.adapters.client_limits import LimitPolicy
 from worker.runtime import Runtime
 from worker.settings import Settings
@@ -176,7 +177,7 @@ def _record(
         usage=usage,
         latencyMs=latency_ms,
         createdAt=created_at,
-        subject=_reply_subject(message.subject) if message.channel == "email" else None,
+        subject=reply_subject(message.subject) if message.channel == "email" else None,
         inReplyTo=message.message_id if message.channel == "email" else None,
     )
     columns = {
@@ -231,12 +232,6 @@ def _defer(rt: Runtime, message: InboundMessage, until: datetime, why: str) -> O
     log.info("draft.deferred", client_id=message.client_id, event_id=message.event_id,
              until=until.isoformat(), reason=why)
     return Outcome("deferred", reason=why)
-
-
-def _reply_subject(subject: str | None) -> str | None:
-    if not subject:
-        return None
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
 
 
 def _fail(

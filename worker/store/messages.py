@@ -42,6 +42,8 @@ class NewMessage:
     skip_reason: str | None = None  # stored as "skipped": recorded, never drafted
     # An e-mail's In-Reply-To when it carried no References: it joins its parent's thread.
     thread_parent: str | None = None
+    raw: bytes | None = None  # the message as it came, before any cleaning
+    flags: tuple[dict[str, str], ...] = ()  # what cleaning removed, for the reviewer
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 external_lead_id=msg.external_lead_id,
                 lead_name=msg.lead_name,
                 body=msg.body,
+                raw=msg.raw,
+                flags=list(msg.flags),
                 new_text=msg.new_text,
                 subject=msg.subject,
                 message_id=msg.message_id,

@@ -131,8 +131,12 @@ class InboundMessage(Base):
     external_conversation_id: Mapped[str | None] = mapped_column(String(200))
     external_lead_id: Mapped[str | None] = mapped_column(String(200))
     lead_name: Mapped[str | None] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)  # the full text as received
+    body: Mapped[str] = mapped_column(Text)  # the full text, cleaned (quotes included)
     new_text: Mapped[str] = mapped_column(Text)  # what goes to the prompt
+    # The rawMime or message exactly as it came (UTF-8); never shown to the model.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # What inbound cleaning removed: [{code, detail}] (worker.ingress.text_clean).
+    flags: Mapped[list[dict[str, str]]] = mapped_column(JsonType, default=list)
     subject: Mapped[str | None] = mapped_column(String(1000))
     message_id: Mapped[str | None] = mapped_column(String(1000))
     in_reply_to: Mapped[str | None] = mapped_column(String(1000))

@@ -1,0 +1,60 @@
+"""Which text of an e-mail is the lead's: what their client showed.
+
+A client shows the HTML part when there is one; the text/plain alternative is only a fallback.
+The plain part is kept when it says the same as the visible HTML (its line breaks and "> "
+quotes serve quote stripping better); when the two disagree — words in one that the other does
+not have, beyond links and markup — the HTML's visible text is used and the message is flagged
+`parts_disagree`: a plain part that says something else is text no reader saw.
+"""
+
+from __future__ import annotations
+
+import re
+
+from worker.ingress.html_visible import visible_text
+from worker.ingress.mime_bounds import MAX_HTML_CHARS
+from worker.ingress.text_clean import Findings
+
+# Words of one part missing from the other before the parts "disagree": a couple is how two
+# renderings differ ("image", an alt text); a sentence is not.
+DISAGREE_WORDS = 3
+_LINK = re.compile(r"(?:https?://|mailto:|cid:|www\.)\S+|<[^<>\s]+@[^<>\s]+>|\S+@\S+", re.I)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def displayed_text(plain_parts: list[str], html_parts: list[str], found: Findings) -> str:
+    plain = "\n\n".join(t.strip() for t in plain_parts if t.strip())
+    if not html_parts:
+        return found.text("body", plain)
+    html = _html_text(html_parts, found)
+    if not plain.strip():
+        return html
+    plain = found.text("body", plain)
+    missing_in_html = _words(plain) - _words(html)
+    missing_in_plain = _words(html) - _words(plain)
+    if len(missing_in_html) < DISAGREE_WORDS and len(missing_in_plain) < DISAGREE_WORDS:
+        return plain
+    found.disagree = (
+        "the text/plain part differs from the HTML the lead's client showed; the HTML was used"
+        f" ({len(missing_in_html)} words only in the plain part, e.g."
+        f" {', '.join(sorted(missing_in_html)[:5]) or '-'};"
+        f" {len(missing_in_plain)} only in the HTML)"
+    )
+    return html
+
+
+def _html_text(html_parts: list[str], found: Findings) -> str:
+    converted, budget = [], MAX_HTML_CHARS  # one budget for all HTML parts together
+    for html in html_parts:
+        if budget <= 0:
+            break
+        visible = visible_text(html[:budget])
+        budget -= min(len(html), budget)
+        found.hidden_html(visible.hidden)
+        if visible.text:
+            converted.append(visible.text)
+    return found.text("body", "\n\n".join(converted))
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(_LINK.sub(" ", text).casefold()))
