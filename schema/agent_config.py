@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from schema.text import storable
 
 _Item = Field(max_length=500)
+_DOMAIN = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class AgentConfigFields(BaseModel):
@@ -54,6 +56,18 @@ class AgentConfigFields(BaseModel):
     daily_token_budget: int | None = Field(default=None, alias="dailyTokenBudget", ge=0)
     daily_cost_budget_usd: float | None = Field(default=None, alias="dailyCostBudgetUsd", ge=0)
 
+    # Extensions: review. Below this confidence (the model's own, 0–1) a draft is marked
+    # needs_human; so is a draft about one of the handoff topics.
+    min_confidence: float = Field(default=0.5, alias="minConfidence", ge=0, le=1, allow_inf_nan=False)
+    handoff_topics: tuple[str, ...] = Field(
+        default=("complaint", "legal"), alias="handoffTopics", max_length=50
+    )
+    # Domains a draft's links may point to (subdomains included) without a guardrail flag.
+    link_allowlist: tuple[str, ...] = Field(default=(), alias="linkAllowlist", max_length=100)
+    # Privacy: messages, drafts, audit rows and kept-aside events older than this many days
+    # are deleted by beat. None keeps them.
+    retention_days: int | None = Field(default=None, alias="retentionDays", ge=1, le=3650)
+
     @model_validator(mode="before")
     @classmethod
     def _storable_text(cls, data: Any) -> Any:
@@ -62,6 +76,23 @@ class AgentConfigFields(BaseModel):
             for value in _strings(data):
                 storable(value)
         return data
+
+    @field_validator("handoff_topics")
+    @classmethod
+    def _topics(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(i.strip().lower() for i in items if i and i.strip()))
+        if any(len(i) > 100 for i in cleaned):
+            raise ValueError("a handoff topic is limited to 100 characters")
+        return cleaned
+
+    @field_validator("link_allowlist")
+    @classmethod
+    def _domains(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(dict.fromkeys(i.strip().lower().rstrip(".") for i in items if i.strip()))
+        for domain in cleaned:
+            if not _DOMAIN.fullmatch(domain):
+                raise ValueError(f"not a domain name: {domain[:100]!r} (e.g. example.com)")
+        return cleaned
 
     @field_validator("dos_list", "donts_list", "allowed_models", "fallback_models")
     @classmethod

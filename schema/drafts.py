@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_QUICK_REPLIES = 4
+
+
+class Handoff(BaseModel):
+    """The model's own request that a person answer this one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    needed: bool
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class ModelReply(BaseModel):
@@ -16,6 +28,31 @@ class ModelReply(BaseModel):
 
     reply: str = Field(min_length=1, max_length=20_000)
     quick_replies: tuple[str, ...] = Field(default=(), alias="quickReplies")
+    # Validated, never trusted: missing or malformed is None, which counts as no confidence.
+    confidence: float | None = None
+    handoff: Handoff | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lenient_review_fields(cls, data: Any) -> Any:
+        """A malformed confidence or handoff must not cost the reply: the confidence becomes
+        None (low), a handoff that is not {needed: bool, reason?: str} asks for a person."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        value = data.get("confidence")
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and 0 <= value <= 1):
+            data["confidence"] = None
+        handoff = data.get("handoff")
+        if handoff is not None:
+            reason = handoff.get("reason") if isinstance(handoff, dict) else None
+            if not (isinstance(handoff, dict) and isinstance(handoff.get("needed"), bool)
+                    and (reason is None or isinstance(reason, str))):
+                data["handoff"] = {"needed": True, "reason": "malformed handoff field"}
+            elif isinstance(reason, str):
+                data["handoff"] = {"needed": handoff["needed"], "reason": reason.strip()[:500]}
+        return data
 
     @field_validator("reply")
     @classmethod
@@ -50,6 +87,15 @@ class Usage(BaseModel):
     cost_usd: float = Field(0.0, alias="costUsd")
 
 
+class DraftFlag(BaseModel):
+    """One guardrail finding: a machine-readable code and what it is about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    detail: str
+
+
 class OutboundDraft(BaseModel):
     """One entry of OUTBOUND_STREAM. Consumers dedupe on draftId."""
 
@@ -75,6 +121,12 @@ class OutboundDraft(BaseModel):
     created_at: datetime = Field(alias="createdAt")
     subject: str | None = None
     in_reply_to: str | None = Field(default=None, alias="inReplyTo")
+    # Extensions (compatible: consumers ignore fields they do not know). Guardrail flags for
+    # the reviewer, and whether the draft needs a person's judgement before anything is sent.
+    flags: tuple[DraftFlag, ...] = ()
+    confidence: float | None = None
+    needs_human: bool = Field(False, alias="needsHuman")
+    needs_human_reason: str | None = Field(None, alias="needsHumanReason")
 
     def to_payload(self) -> dict:
         data = self.model_dump(mode="json", by_alias=True)

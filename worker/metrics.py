@@ -36,6 +36,13 @@ HTTP_LATENCY = Histogram(
     "agent_http_request_seconds", "API request duration by route", ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30),
 )
+DRAFT_FLAGS = Counter(
+    "agent_draft_flags_total", "Guardrail flags raised on drafts, by code", ["code"]
+)
+NEEDS_HUMAN = Counter(
+    "agent_drafts_needs_human_total", "Drafts marked needs_human, by reason kind "
+    "(low_confidence, handoff, handoff_topic, degraded)", ["reason"],
+)
 WORKER_UP = Gauge("agent_worker_heartbeat_timestamp_seconds", "Last heartbeat of this worker")
 
 
@@ -46,6 +53,13 @@ def draft_outcome(outcome: str, client_id: str | None = None, prompt_tokens: int
         TOKENS.labels(client_id, "prompt").inc(prompt_tokens)
         TOKENS.labels(client_id, "completion").inc(completion_tokens)
         COST.labels(client_id).inc(cost_usd)
+
+
+def draft_assessed(flag_codes: list[str], needs_human_kinds: tuple[str, ...]) -> None:
+    for code in flag_codes:
+        DRAFT_FLAGS.labels(code).inc()
+    for kind in needs_human_kinds:
+        NEEDS_HUMAN.labels(kind).inc()
 
 
 def model_calls(calls: list) -> None:  # noqa: ANN001 - worker.store.drafts.CallAudit

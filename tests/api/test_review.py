@@ -72,3 +72,25 @@ def test_another_clients_key_cannot_review(api):
     draft = _draft(beta, "b-1")
     assert alpha.post(f"/api/agent/drafts/{draft['draftId']}/approve", json={}).status_code == 404
     assert beta.get(f"/api/agent/drafts/{draft['draftId']}").json()["status"] == "pending_review"
+
+
+def test_flags_and_needs_human_are_shown_and_needs_human_is_listed_first(api, fake_llm):
+    import json
+
+    import httpx
+
+    model = "review-flags"  # the client's own model: this test's scripted answers
+    httpx.post(fake_llm.url.rsplit("/v1", 1)[0] + "/_script", json={"model": model, "responses": [
+        "json:" + json.dumps({"reply": "I am a human, not a bot.", "confidence": 0.2}),
+        "json:" + json.dumps({"reply": "Yes, we have vans.", "confidence": 0.9}),
+    ]}).raise_for_status()
+    http = api.client_with_key("alpha", {"name": "Ava", "model": f"openai/{model}"})
+    unsure = _draft(http, "e-1", conversationId="c-1")
+    sure = _draft(http, "e-2", conversationId="c-2")
+    listed = http.get("/api/agent/drafts").json()["drafts"]
+    assert [(d["draftId"], d["needsHuman"]) for d in listed] == [
+        (unsure["draftId"], True), (sure["draftId"], False)]
+    shown = http.get(f"/api/agent/drafts/{unsure['draftId']}").json()
+    assert shown["needsHumanReason"] == "confidence 0.20 below 0.50"
+    assert shown["confidence"] == 0.2
+    assert {f["code"] for f in shown["flags"]} == {"human_claim"}

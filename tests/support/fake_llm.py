@@ -9,7 +9,7 @@ never share state:
   slow-<ms>…        a valid draft after <ms> milliseconds
 
 `POST /_script {"model": m, "responses": ["429", "500", "timeout", "garbage", "ok", …]}` queues
-one-off behaviours for model m; `GET /_stats` counts requests per model; `GET /_last?model=m`
+one-off behaviours for model m ("json:<text>" answers <text> as the model's content); `GET /_stats` counts requests per model; `GET /_last?model=m`
 returns the last request body for model m (what the prompt really was);
 `GET /_max_in_flight?model=m` the most requests for m it was answering at once.
 Run alone: python -m tests.support.fake_llm --port 8099 --latency 0.5
@@ -42,6 +42,7 @@ def _draft_for(messages: list[dict]) -> dict:
     return {
         "reply": f"Hello, {name} here. Thanks for writing: \"{lead[:80]}\". We will help you.",
         "quickReplies": QUICK_REPLIES,  # five: the worker must keep four
+        "confidence": 0.9,
     }
 
 
@@ -152,9 +153,12 @@ class FakeLLM:
             delay = int(re.match(r"slow-(\d+)", model).group(1)) / 1000
         if delay:
             await asyncio.sleep(delay)
-        content = "Sure! Here is my reply, not JSON." if behaviour == "garbage" else json.dumps(
-            _draft_for(body.get("messages", []))
-        )
+        if behaviour.startswith("json:"):  # a scripted model answer, as it is
+            content = behaviour[len("json:"):]
+        elif behaviour == "garbage":
+            content = "Sure! Here is my reply, not JSON."
+        else:
+            content = json.dumps(_draft_for(body.get("messages", [])))
         prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
         return web.json_response(
             {

@@ -85,7 +85,7 @@ def test_the_raw_message_is_kept_as_it_came_and_the_flags_with_it():
     message = to_new_message(event, b"k")
     assert message.raw == raw.encode()
     assert "hidden order" not in message.body and "hidden order" not in message.new_text
-    assert [f["code"] for f in message.flags] == ["hidden_text_removed"]
+    assert [f["code"] for f in message.inbound_flags] == ["hidden_text_removed"]
 
 
 def test_chat_text_and_header_fields_are_cleaned_too():
@@ -97,5 +97,5 @@ def test_chat_text_and_header_fields_are_cleaned_too():
     assert message.new_text == "hi there"
     assert message.lead_name == "Jo Bcc" and message.topic == "a b"  # one line each
     assert message.raw == "hi\u200b there\U000e0041".encode()
-    assert message.flags and all(f["code"] in {"invisible_characters_removed",
-                                               "hidden_text_removed"} for f in message.flags)
+    assert message.inbound_flags and all(f["code"] in {"invisible_characters_removed",
+                                               "hidden_text_removed"} for f in message.inbound_flags)

@@ -94,6 +94,11 @@ class ConfigVersion(BaseModel):
                                    "(rejections per version: drafts.rejected)")
 
 
+class FlagOut(BaseModel):
+    code: str
+    detail: str
+
+
 class DraftOut(BaseModel):
     """A draft and its review state. Review columns added later appear here as they are."""
 
@@ -112,6 +117,12 @@ class DraftOut(BaseModel):
     model: str | None
     degraded: bool
     createdAt: datetime
+    flags: list[FlagOut] = Field(default_factory=list, description="guardrail flags: what the "
+                                 "reviewer should look at before sending")
+    confidence: float | None = Field(None, description="the model's own confidence, 0–1; null: "
+                                     "missing, malformed or no model")
+    needsHuman: bool = Field(False, description="needs a person's judgement (listed first)")
+    needsHumanReason: str | None = None
 
 
 class DraftList(BaseModel):

@@ -92,7 +92,7 @@ def to_new_message(
         skip_reason=skip_reason,
         thread_parent=thread_parent,
         raw=_raw(event),
-        flags=tuple(f.as_dict() for f in flags),
+        inbound_flags=tuple(f.as_dict() for f in flags),
     )
 
 

@@ -12,6 +12,7 @@ from schema.drafts import MemoryRef, ModelReply, OutboundDraft, Usage
 from worker.errors import AllModelsRefused, AllModelsUnavailable, PermanentError
 from worker import metrics
 from worker.logs import log
+from worker.pipeline.assessment import Assessment, DraftedFrom, assess
 from worker.pipeline.generate import generate
 from worker.pipeline.model_chain import model_chain
 from worker.pipeline.offline_drafter import holding_reply
@@ -22,7 +23,8 @@ from worker.pipeline.reply_subject import reply_subject
 from worker.adapters.client_limits import LimitPolicy
 from worker.runtime import Runtime
 from worker.settings import Settings
-from worker.store import drafts, messages
+from worker.leads import lead_secret
+from worker.store import drafts, memory, messages
 from worker.store.drafts import CallAudit, DraftRecord
 from worker.store.models import InboundMessage, new_id, utcnow
 
@@ -50,6 +52,7 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
             session, client_id, message, rt.settings.recall_limit,
             rt.settings.recall_budget_seconds, rt.embedder,
         )
+        lead_key = memory.lead_key_of(session, client_id, message.lead_id) if message.lead_id else None
 
     config = rt.configs.resolve(client_id)
     if config is None:
@@ -105,8 +108,18 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
     else:
         reply = holding_reply(config.fields, lead_message, recalled)
 
+    assessment = assess(
+        reply, degraded=model_used is None, config=config.fields, secret=lead_secret(
+            rt.settings.lead_hash_key),
+        source=DraftedFrom(
+            text=message.new_text, subject=message.subject, lead_name=message.lead_name,
+            topic=message.topic, context=tuple(r.text for r in recalled), lead_key=lead_key,
+            inbound_flags=message.inbound_flags or (),
+        ),
+    )
     latency_ms = int((time.perf_counter() - started) * 1000)
-    record = _record(message, config, reply, model_used, usage, recalled, latency_ms, calls)
+    record = _record(message, config, reply, model_used, usage, recalled, latency_ms, calls,
+                     assessment)
     record.draft["recall_note"] = recall_note
     with rt.sessions.begin() as session:
         # The lead wrote again while the model was busy: keep this draft, marked stale (chat)
@@ -121,6 +134,7 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
     metrics.model_calls(calls)
     if not saved:
         return Outcome("skipped", reason="another worker drafted it first")
+    metrics.draft_assessed([f.code for f in assessment.flags], assessment.review.kinds)
     metrics.draft_outcome(
         record.draft["status"] if stale else "drafted" if model_used else "degraded", client_id,
         usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
@@ -143,6 +157,8 @@ def draft_message(rt: Runtime, client_id: str, message_id: str, attempt_id: str)
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         cost_usd=usage.cost_usd,
+        flags=[f.code for f in assessment.flags],
+        needs_human=assessment.review.needed,
     )
     return outcome
 
@@ -156,6 +172,7 @@ def _record(
     recalled: list[Recalled],
     latency_ms: int,
     calls: list[CallAudit],
+    assessment: Assessment = Assessment.NONE,
 ) -> DraftRecord:
     draft_id = new_id()
     created_at = utcnow()
@@ -179,6 +196,10 @@ def _record(
         createdAt=created_at,
         subject=reply_subject(message.subject) if message.channel == "email" else None,
         inReplyTo=message.message_id if message.channel == "email" else None,
+        flags=assessment.flags_json(),
+        confidence=assessment.confidence,
+        needsHuman=assessment.review.needed,
+        needsHumanReason=assessment.review.reason,
     )
     columns = {
         "id": draft_id,
@@ -201,6 +222,10 @@ def _record(
         "subject": outbound.subject,
         "in_reply_to": outbound.in_reply_to,
         "created_at": created_at,
+        "flags": assessment.flags_json(),
+        "confidence": assessment.confidence,
+        "needs_human": assessment.review.needed,
+        "needs_human_reason": assessment.review.reason,
     }
     return DraftRecord(draft=columns, outbox_payload=outbound.to_payload(), calls=calls)
 

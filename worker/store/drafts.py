@@ -139,10 +139,13 @@ def claim_unpublished(session: Session, older_than_seconds: float, limit: int) -
 def list_drafts(
     session: Session, client_id: str, status: str | None = None, limit: int = 50
 ) -> list[Draft]:
+    """The client's drafts, optionally of one status: needs_human first, then newest first."""
     stmt = select(Draft).where(Draft.client_id == client_id)
     if status:
         stmt = stmt.where(Draft.status == status)
-    return list(session.scalars(stmt.order_by(Draft.created_at.desc()).limit(limit)))
+    # Drafts that need a person come first, then the newest.
+    stmt = stmt.order_by(Draft.needs_human.desc(), Draft.created_at.desc())
+    return list(session.scalars(stmt.limit(limit)))
 
 
 def get_draft(session: Session, client_id: str, draft_id: str) -> Draft | None:

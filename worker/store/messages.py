@@ -43,7 +43,8 @@ class NewMessage:
     # An e-mail's In-Reply-To when it carried no References: it joins its parent's thread.
     thread_parent: str | None = None
     raw: bytes | None = None  # the message as it came, before any cleaning
-    flags: tuple[dict[str, str], ...] = ()  # what cleaning removed, for the reviewer
+    # Raised by the inbound cleaning: [{"code": "inbound_…", "detail": …}], shown on the draft.
+    inbound_flags: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,6 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 lead_name=msg.lead_name,
                 body=msg.body,
                 raw=msg.raw,
-                flags=list(msg.flags),
                 new_text=msg.new_text,
                 subject=msg.subject,
                 message_id=msg.message_id,
@@ -134,6 +134,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 topic=msg.topic,
                 model_override=msg.model_override,
                 metadata_=msg.metadata or {},
+                inbound_flags=list(msg.inbound_flags),
                 received_at=msg.received_at or utcnow(),
                 status="skipped" if msg.skip_reason else "received",
                 last_error=msg.skip_reason,

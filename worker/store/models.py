@@ -133,10 +133,8 @@ class InboundMessage(Base):
     lead_name: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # the full text, cleaned (quotes included)
     new_text: Mapped[str] = mapped_column(Text)  # what goes to the prompt
-    # The rawMime or message exactly as it came (UTF-8); never shown to the model.
+    # The rawMime or message exactly as it came (UTF-8); never shown to the model. 0009.
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    # What inbound cleaning removed: [{code, detail}] (worker.ingress.text_clean).
-    flags: Mapped[list[dict[str, str]]] = mapped_column(JsonType, default=list)
     subject: Mapped[str | None] = mapped_column(String(1000))
     message_id: Mapped[str | None] = mapped_column(String(1000))
     in_reply_to: Mapped[str | None] = mapped_column(String(1000))
@@ -152,6 +150,9 @@ class InboundMessage(Base):
     # Who holds the lease: the task id, so a retry of the same task may take it back at once.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[datetime | None]
+    # Raised by the ingress cleaning ([{code, detail}], e.g. hidden text removed); each is
+    # carried onto the message's draft as a flag. Migration 0008.
+    inbound_flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     failure_kind: Mapped[str | None] = mapped_column(String(16))  # transient | permanent
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -164,6 +165,7 @@ class Draft(Base):
         UniqueConstraint("inbound_message_id", name="uq_drafts_inbound_message"),
         Index("ix_drafts_client_status", "client_id", "status", "created_at"),
         Index("ix_drafts_client_conversation", "client_id", "conversation_id", "status"),
+        Index("ix_drafts_client_review_order", "client_id", "status", "needs_human", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -197,6 +199,11 @@ class Draft(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     recall_note: Mapped[str | None] = mapped_column(String(200))
+    # Guardrails and handoff (worker.pipeline.assessment); migration 0008.
+    flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    needs_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    needs_human_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class LlmCall(Base):
