@@ -10,13 +10,14 @@ not have, beyond links and markup — the HTML's visible text is used and the me
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from worker.ingress.html_visible import visible_text
 from worker.ingress.mime_bounds import MAX_HTML_CHARS
 from worker.ingress.text_clean import Findings
 
-# Words of one part missing from the other before the parts "disagree": a couple is how two
-# renderings differ ("image", an alt text); a sentence is not.
+# Words of one part missing from the other (counted with repeats) before the parts "disagree":
+# a couple is how two renderings differ ("image", an alt text); a sentence is not.
 DISAGREE_WORDS = 3
 _LINK = re.compile(r"(?:https?://|mailto:|cid:|www\.)\S+|<[^<>\s]+@[^<>\s]+>|\S+@\S+", re.I)
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -30,15 +31,15 @@ def displayed_text(plain_parts: list[str], html_parts: list[str], found: Finding
     if not plain.strip():
         return html
     plain = found.text("body", plain)
-    missing_in_html = _words(plain) - _words(html)
-    missing_in_plain = _words(html) - _words(plain)
-    if len(missing_in_html) < DISAGREE_WORDS and len(missing_in_plain) < DISAGREE_WORDS:
+    plain_words, html_words = _words(plain), _words(html)
+    missing_in_html, missing_in_plain = plain_words - html_words, html_words - plain_words
+    if missing_in_html.total() < DISAGREE_WORDS and missing_in_plain.total() < DISAGREE_WORDS:
         return plain
     found.disagree = (
         "the text/plain part differs from the HTML the lead's client showed; the HTML was used"
-        f" ({len(missing_in_html)} words only in the plain part, e.g."
+        f" ({missing_in_html.total()} words only in the plain part, e.g."
         f" {', '.join(sorted(missing_in_html)[:5]) or '-'};"
-        f" {len(missing_in_plain)} only in the HTML)"
+        f" {missing_in_plain.total()} only in the HTML)"
     )
     return html
 
@@ -56,5 +57,5 @@ def _html_text(html_parts: list[str], found: Findings) -> str:
     return found.text("body", "\n\n".join(converted))
 
 
-def _words(text: str) -> set[str]:
-    return set(_WORD.findall(_LINK.sub(" ", text).casefold()))
+def _words(text: str) -> Counter[str]:
+    return Counter(_WORD.findall(_LINK.sub(" ", text).casefold()))

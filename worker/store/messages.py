@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.store import memory
+from worker.store.conversations import conversation_for_lead
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
 from worker.store.upsert import insert_for
 
@@ -112,6 +113,9 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
             if parent_thread:
                 msg = replace(msg, external_conversation_id=parent_thread)
         lead_id = _upsert_lead(session, msg)
+        if msg.external_conversation_id:  # joined only if it is this lead's (conversations.py)
+            msg = replace(msg, external_conversation_id=conversation_for_lead(
+                session, msg.client_id, msg.external_conversation_id, lead_id, msg.lead_key))
         conversation_id = _upsert_conversation(session, msg, lead_id)
         stmt = (
             insert_for(session, InboundMessage)
@@ -149,7 +153,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 StoredRef(msg.client_id, new_row_id, msg.channel, msg.skip_reason is None)
             )
             if msg.external_conversation_id and msg.skip_reason is None:
-                _withdraw_pending(session, msg.client_id, msg.external_conversation_id)
+                _withdraw_pending(session, msg.client_id, msg.external_conversation_id, lead_id)
             if msg.skip_reason is None:
                 remembered.setdefault(msg.client_id, []).append(_memory_of(msg, new_row_id))
             continue
@@ -194,15 +198,23 @@ def _memory_of(msg: NewMessage, message_id: str) -> memory.MemoryWrite:
     )
 
 
-def _withdraw_pending(session: Session, client_id: str, conversation: str) -> None:
+def _withdraw_pending(
+    session: Session, client_id: str, conversation: str, lead_id: str | None
+) -> None:
     """The lead wrote again: drafts still waiting for review in that conversation answer an
-    outdated message. They are withdrawn; the new message gets its own draft."""
+    outdated message. They are withdrawn; the new message gets its own draft. Only drafts of
+    this lead's own messages: nobody else's message can withdraw them."""
+    same_lead = select(InboundMessage.id).where(
+        InboundMessage.client_id == client_id,
+        InboundMessage.lead_id == lead_id if lead_id else InboundMessage.lead_id.is_(None),
+    )
     session.execute(
         update(Draft)
         .where(
             Draft.client_id == client_id,
             Draft.conversation_id == conversation,
             Draft.status == "pending_review",
+            Draft.inbound_message_id.in_(same_lead),
         )
         .values(status="withdrawn"),
         execution_options={"synchronize_session": False},
