@@ -95,6 +95,20 @@ def _warm_imports(**_: object) -> None:
 
 
 @signals.worker_ready.connect
+def _say_ready(sender=None, **_: object) -> None:  # noqa: ANN001
+    from worker.logs import log
+
+    log.info("worker.ready", hostname=getattr(sender, "hostname", None))
+
+
+@signals.beat_init.connect
+def _beat_ready(**_: object) -> None:
+    from worker.logs import log
+
+    log.info("beat.ready", schedule=sorted(app.conf.beat_schedule))
+
+
+@signals.worker_ready.connect
 def _warm_connections(**_: object) -> None:
     # The first chat after a (re)start should not also pay for opening connections.
     try:

@@ -22,8 +22,15 @@ TEMPLATE_DB = f"agent_runtime_tpl_{os.getpid()}"
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 
 
+# Small datasets are vendored under tests/data (with their licences): they are there in a clone.
+VENDORED_DATA = Path(__file__).resolve().parent / "data"
+
+
 def shared_dataset(name: str) -> Path:
-    """A folder of ../shared/datasets; skipped on a laptop without it, a failure under CI."""
+    """tests/data/NAME, else a folder of ../shared/datasets; skipped on a laptop without it, a
+    failure under CI."""
+    if (VENDORED_DATA / name).is_dir():
+        return VENDORED_DATA / name
     path = SHARED_DIR / "datasets" / name
     if not path.is_dir():
         _unavailable(f"dataset {path}", FileNotFoundError(path))
@@ -101,7 +108,9 @@ def stream_names(redis_client: redis.Redis) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def fake_llm():
     from tests.support.fake_llm import FakeLLM, RunningServer
+    from worker.adapters.llm_litellm import warm_up
 
+    warm_up()  # litellm loaded once, as a worker does before it says ready: not in a test's timing
     server = RunningServer(FakeLLM()).start()
     yield server
     server.stop()

@@ -12,6 +12,10 @@ class PermanentError(AgentRuntimeError):
     """The message cannot be drafted as it is; retrying will not help."""
 
 
+class ConfigurationError(AgentRuntimeError):
+    """A required setting is missing or unusable."""
+
+
 class TransientError(AgentRuntimeError):
     """A dependency failed for now; the same work may succeed later."""
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import Field, SecretStr, field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
-
-DEMO_HOME = Path.home() / ".agent-runtime"
 
 
 class Settings(BaseSettings):
@@ -16,7 +12,8 @@ class Settings(BaseSettings):
         env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
     )
 
-    database_url: str = Field(default=f"sqlite:///{DEMO_HOME / 'demo.sqlite3'}")
+    # Required: postgresql+psycopg://… (`agent-runtime demo` and `up` bring their own Postgres).
+    database_url: str | None = None
     redis_url: str = "redis://localhost:6379/0"
     # Celery's broker; the same Redis unless told otherwise.
     broker_url: str | None = None
@@ -100,10 +97,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def celery_broker_url(self) -> str:

@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('client_id', 'version', name='uq_agent_configs_client_version')
     )
-    op.create_index('uq_agent_configs_one_active', 'agent_configs', ['client_id'], unique=True, postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
+    op.create_index('uq_agent_configs_one_active', 'agent_configs', ['client_id'], unique=True, postgresql_where=sa.text('active'))
     op.create_table('leads',
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('client_id', sa.String(length=200), nullable=False),
@@ -163,7 +163,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('draft_id', name='uq_outbox_draft')
     )
-    op.create_index('ix_outbox_unpublished', 'outbox', ['created_at'], unique=False, postgresql_where=sa.text('published_at IS NULL'), sqlite_where=sa.text('published_at IS NULL'))
+    op.create_index('ix_outbox_unpublished', 'outbox', ['created_at'], unique=False, postgresql_where=sa.text('published_at IS NULL'))
 
 
 def downgrade() -> None:
@@ -178,7 +178,7 @@ def downgrade() -> None:
     op.drop_index('ix_llm_calls_client_created', table_name='llm_calls')
     op.drop_table('llm_calls')
     op.drop_table('leads')
-    op.drop_index('uq_agent_configs_one_active', table_name='agent_configs', postgresql_where=sa.text('active'), sqlite_where=sa.text('active'))
+    op.drop_index('uq_agent_configs_one_active', table_name='agent_configs', postgresql_where=sa.text('active'))
     op.drop_table('agent_configs')
     op.drop_table('rejected_events')
     op.drop_table('clients')

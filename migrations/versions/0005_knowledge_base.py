@@ -56,7 +56,6 @@ def upgrade() -> None:
         ["client_id", "folder", "filename"],
         unique=True,
         postgresql_where=_NOT_DELETING,
-        sqlite_where=_NOT_DELETING,
     )
     op.create_index("ix_kb_documents_status_lease", "kb_documents", ["status", "lease_until"])
     for table, columns in (
@@ -86,16 +85,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_kb_chunks_document", "kb_chunks", ["document_id", "position"])
-    if op.get_bind().dialect.name == "postgresql":
-        # Full-text search: the section heading weighs more than the body. 'english' stems
-        # both sides alike; the query side also drops stop words of five languages
-        # (worker/knowledge/query_terms.py), so German or French documents are found too.
-        op.execute(
-            "ALTER TABLE kb_chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
-            "setweight(to_tsvector('english'::regconfig, heading), 'A') || "
-            "setweight(to_tsvector('english'::regconfig, text), 'D')) STORED"
-        )
-        op.execute("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)")
+    # Full-text search: the section heading weighs more than the body. 'english' stems
+    # both sides alike; the query side also drops stop words of five languages
+    # (worker/knowledge/query_terms.py), so German or French documents are found too.
+    op.execute(
+        "ALTER TABLE kb_chunks ADD COLUMN tsv tsvector GENERATED ALWAYS AS ("
+        "setweight(to_tsvector('english'::regconfig, heading), 'A') || "
+        "setweight(to_tsvector('english'::regconfig, text), 'D')) STORED"
+    )
+    op.execute("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)")
 
 
 def downgrade() -> None:

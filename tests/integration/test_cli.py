@@ -75,16 +75,3 @@ def test_migrate_twice_and_one_active_config_per_client_is_enforced(database_url
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("INSERT INTO agent_configs VALUES ('b', 'c', 2, true, '{}', now())"))
     engine.dispose()
-
-
-def test_demo_runs_on_a_machine_without_servers(tmp_path):
-    env = {"HOME": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": "redis://127.0.0.1:1/0",
-           "LLM_MODEL": "", "COLUMNS": "200"}
-    result = _run(env, "demo")
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout
-    assert "Drafts on the review stream" in out
-    assert "Mia from Northside Motors" in out and "Lakeview Homes Lettings Desk" in out
-    assert "degraded" in out  # no LLM_MODEL: the offline drafter, and it says so
-    assert "not registered" in out and "not valid JSON" in out  # kept aside, with reasons
-    assert (tmp_path / ".agent-runtime" / "demo.sqlite3").exists()

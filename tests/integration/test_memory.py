@@ -16,7 +16,6 @@ from worker.pipeline.draft import draft_message
 from worker.pipeline.recall import RecallRequest, recall
 from worker.store import memory
 from worker.store.erase import erase_lead
-from worker.store import memory_search
 from worker.store.memory import MemoryWrite
 from worker.store.memory_search import Scope
 from worker.store.models import Draft, InboundMessage, Lead, MemoryItem, Outbox
@@ -178,31 +177,6 @@ def test_a_failing_embedding_model_leaves_lexical_recall_working(make_runtime):
         result = recall(s, RecallRequest("dealer-a", "dented door", Scope(lead_key="id:L1"), 5),
                         5.0, embedder=rt.embedder)
     assert result.note is None and result.hits[0].external_id == "dealer-a-1"
-
-
-def test_postgres_ranks_exactly_as_the_ranking_module_does(rt):
-    """The BM25 computed in SQL (only the best rows leave Postgres) and the pure one in
-    worker.pipeline.ranking (unit-tested, used on SQLite) agree on order and scores."""
-    from worker.pipeline.ranking import rank
-    from worker.pipeline.recall import query_words
-
-    set_config(rt, "dealer-a")
-    texts = ["Can I test drive the Golf on Saturday?", "Saturday works, 10 am at the showroom",
-             "What is the trade-in value of my Polo?", "Your Polo is worth about 6,000",
-             "Does the Golf come with a warranty?", "Two years warranty on every Golf",
-             "Thanks, see you Saturday"]
-    with rt.sessions.begin() as s:
-        memory.remember(s, "dealer-a", [
-            MemoryWrite("approved_reply" if i % 2 else "inbound_message", t, lead_key="id:L1",
-                        conversation_id="c1", source_ref=f"import:{i}")
-            for i, t in enumerate(texts)])
-        for query in ("golf saturday", "polo trade-in value", "warranty on the golf?"):
-            words = query_words(query)
-            stats, found = memory_search.candidates(s, "dealer-a", Scope(lead_key="id:L1"), words)
-            expected = rank(found, stats, 5)
-            got = memory_search.ranked(s, "dealer-a", Scope(lead_key="id:L1"), words, 5)
-            assert [c.id for c, _ in got] == [c.id for c, _ in expected]
-            assert [round(x, 6) for _, x in got] == [round(x, 6) for _, x in expected]
 
 
 @pytest.mark.parametrize("query", ["the and of", "", "it's \\ 'quoted' \"double\" & | ! ( ) :*",

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import math
 
-import litellm
-
-from worker.adapters.llm_litellm import _PERMANENT, _TRANSIENT, _describe
+from worker.adapters.llm_litellm import _describe, lib, permanent_errors, transient_errors
 from worker.errors import PermanentError, TransientError
 from worker.settings import Settings
 
@@ -40,15 +38,15 @@ class LiteLLMEmbedder:
 
     def _call(self, texts: list[str], timeout: float) -> list[list[float]]:
         try:
-            response = litellm.embedding(
+            response = lib().embedding(
                 model=self.model, input=texts, api_base=self._api_base, api_key=self._api_key,
                 timeout=timeout, num_retries=0,
             )
-        except _TRANSIENT as exc:
+        except transient_errors() as exc:
             raise EmbeddingUnavailable(_describe(exc)) from exc
-        except _PERMANENT as exc:
+        except permanent_errors() as exc:
             raise EmbeddingRefused(_describe(exc)) from exc
-        except litellm.APIError as exc:
+        except lib().APIError as exc:
             raise EmbeddingUnavailable(_describe(exc)) from exc
         rows = sorted(response.data, key=lambda d: _get(d, "index"))
         return [unit(_get(d, "embedding")) for d in rows]

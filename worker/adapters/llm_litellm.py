@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
-import litellm
+from functools import cache
+from types import ModuleType
 
 from worker.errors import PermanentError, TransientError
 from worker.ports import ModelResponse
 
-litellm.suppress_debug_info = True
-litellm.telemetry = False
 
-# Worth another try: the provider is busy, down or slow, or the connection broke.
-_TRANSIENT = (
-    litellm.RateLimitError,
-    litellm.InternalServerError,
-    litellm.ServiceUnavailableError,
-    litellm.BadGatewayError,
-    litellm.APIConnectionError,
-    litellm.Timeout,
-)
-# The request itself is refused: same request, same answer.
-_PERMANENT = (
-    litellm.ContentPolicyViolationError,
-    litellm.BadRequestError,
-    litellm.AuthenticationError,
-    litellm.PermissionDeniedError,
-    litellm.NotFoundError,
-    litellm.UnprocessableEntityError,
-)
+@cache
+def lib() -> ModuleType:
+    """litellm, imported on first use: it costs seconds of CPU, which the ingress, the API and
+    the CLI (which never call a model) should not pay at start-up."""
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.telemetry = False
+    return litellm
+
+
+@cache
+def transient_errors() -> tuple[type[Exception], ...]:
+    """Worth another try: the provider is busy, down or slow, or the connection broke."""
+    m = lib()
+    return (m.RateLimitError, m.InternalServerError, m.ServiceUnavailableError,
+            m.BadGatewayError, m.APIConnectionError, m.Timeout)
+
+
+@cache
+def permanent_errors() -> tuple[type[Exception], ...]:
+    """The request itself is refused: same request, same answer."""
+    m = lib()
+    return (m.ContentPolicyViolationError, m.BadRequestError, m.AuthenticationError,
+            m.PermissionDeniedError, m.NotFoundError, m.UnprocessableEntityError)
 
 
 def warm_up() -> None:
     """Load what the first model call would otherwise load while a lead waits: the OpenAI
     SDK imports its resource classes on first use (~0.3-0.5 s)."""
+    lib()
     import openai.resources  # noqa: F401
 
 
@@ -59,7 +66,7 @@ class LiteLLMClient:
 
     def complete_json(self, model: str, messages: list[dict[str, str]]) -> ModelResponse:
         try:
-            response = litellm.completion(
+            response = lib().completion(
                 model=model,
                 messages=messages,
                 response_format={"type": "json_object"},
@@ -69,11 +76,11 @@ class LiteLLMClient:
                 max_tokens=self._max_tokens,
                 num_retries=0,  # retries are ours (worker.pipeline.generate)
             )
-        except _TRANSIENT as exc:
+        except transient_errors() as exc:
             raise ModelTransientError(_describe(exc)) from exc
-        except _PERMANENT as exc:
+        except permanent_errors() as exc:
             raise ModelPermanentError(_describe(exc)) from exc
-        except litellm.APIError as exc:
+        except lib().APIError as exc:
             status = getattr(exc, "status_code", None) or 500
             kind = ModelTransientError if status >= 500 or status == 429 else ModelPermanentError
             raise kind(_describe(exc)) from exc

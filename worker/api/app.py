@@ -48,6 +48,7 @@ def create_app(
         from worker.health import queue_depths
 
         metrics.watch_queues(lambda: queue_depths(runtime))
+        log.info("api.ready")
         yield
         if owned:
             runtime.close()

@@ -30,8 +30,8 @@ def embedder(cfg: Settings):  # noqa: ANN201 - worker.ports.Embedder | None
 
 
 def lead_secret(cfg: Settings) -> bytes | None:
-    """The HMAC key of lead e-mail addresses; the demo's fixed one on SQLite, as ingress uses."""
-    if cfg.lead_hash_key is None and not cfg.is_sqlite:
+    """The HMAC key of lead e-mail addresses, as ingress uses; None when LEAD_HASH_KEY is unset."""
+    if cfg.lead_hash_key is None:
         return None
     return leads.lead_secret(cfg.lead_hash_key)
 

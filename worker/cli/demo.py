@@ -1,113 +1,291 @@
-"""`agent-runtime demo`: the real pipeline on an embedded default, no servers needed.
+"""`agent-runtime demo` and `agent-runtime up`: the real product on embedded Postgres and Redis.
 
-SQLite file instead of Postgres, an in-process Redis (fakeredis) for the streams, Celery in
-eager mode as the in-process broker, and the offline drafter unless LLM_MODEL is set.
-Everything between "XADD" and "read the outbound stream" is the production code path.
+Both start a `worker.embedded.Stack` (pip-installed Postgres and Redis servers, migrated, then
+the ingress, worker, beat and api processes exactly as in production). `demo` does it in a
+temporary directory, pushes the bundled sample events by XADD as a producer would, shows what
+became of each, prints the drafts and stops everything. `up` keeps it running with its data
+under a directory of the user's choice until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import fakeredis
 import orjson
+import redis
 from rich.console import Console
-from rich.progress import track
 from rich.table import Table
+from sqlalchemy import Engine, create_engine, text
 
-from worker.settings import DEMO_HOME, Settings
+from worker.embedded.servers import EmbeddedError, free_port, port_is_free
+from worker.embedded.stack import Stack
 
-DEMO_DB = DEMO_HOME / "demo.sqlite3"
+EVENT_TIMEOUT_SECONDS = 90.0
 
 
-def _bundled(name: str) -> object:
+def bundled(name: str) -> object:
     return json.loads(resources.files("worker.demo_data").joinpath(name).read_text())
 
 
-def run_demo(events_path: Path | None) -> None:
-    from tasks.app import app as celery_app
-    from tasks.app import use_runtime
-    from tasks.dispatch import CeleryDispatcher
-    from worker.ingress.consumer import Ingress
-    from worker.logs import configure_logging
-    from worker.runtime import build_runtime
-    from worker.store import rejections, tenants
+@contextmanager
+def _stopped_on_signals() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) end the command like Ctrl-C does, through the same clean-up."""
+    def _interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start(console: Console, stack: Stack, clients: dict | None) -> None:
+    from worker.settings import Settings
     from worker.store.migrate import upgrade
 
-    console = Console(width=max(Console().width, 120))
-    configure_logging("ERROR", as_json=False)
-    for leftover in DEMO_HOME.glob("demo.sqlite3*"):
-        leftover.unlink()
-    settings = Settings(database_url=f"sqlite:///{DEMO_DB}", redis_url="redis://in-process/0")
+    t0 = time.monotonic()
+    stack.start_servers()
+    console.print(f"  Postgres and Redis up in {time.monotonic() - t0:.1f} s")
+    settings = Settings(database_url=stack.postgres.url)
     upgrade(settings)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    rt = build_runtime(
-        settings, CeleryDispatcher(), redis_client=fakeredis.FakeRedis(),
-        limits_storage_uri="memory://",
-    )
-    use_runtime(rt)
+    if clients:
+        _register(stack.postgres.url, clients)
+    console.print(f"  migrated in {time.monotonic() - t0:.1f} s; starting ingress, worker, "
+                  "beat, api …")
+    stack.start_processes()
+    stack.wait_ready(on_ready=lambda name, took: console.print(
+        f"  {name} ready after {took:.1f} s"))
 
-    clients = _bundled("clients.json")
-    with rt.sessions.begin() as session:
-        for client_id, fields in clients.items():
-            tenants.activate_new_config(session, client_id, fields)
-    events = json.loads(events_path.read_text()) if events_path else _bundled("events.json")
 
-    ingress = Ingress(rt, name="demo")
-    ingress.setup()
-    for item in events:  # what a producer does: XADD <stream> * payload <json>
-        raw = item.get("raw") or orjson.dumps(item["payload"])
-        rt.redis.xadd(settings.stream_for(item["channel"]), {"payload": raw})
+def _register(database_url: str, clients: dict) -> None:
+    from worker.store import tenants
+    from worker.store.db import make_engine, make_session_factory
+    from worker.settings import Settings
 
-    model = settings.llm_model or "offline drafter (set LLM_MODEL for a real model)"
+    engine = make_engine(Settings(database_url=database_url))
+    try:
+        with make_session_factory(engine).begin() as session:
+            for client_id, fields in clients.items():
+                tenants.activate_new_config(session, client_id, fields)
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------- demo
+
+
+@dataclass
+class Outcome:
+    event: dict
+    kind: str  # drafted | kept aside | repeat | skipped | failed | waiting
+    detail: str
+
+
+def run_demo(events_path: Path | None) -> None:
+    console = Console(width=max(Console().width, 120))
+    events = json.loads(events_path.read_text()) if events_path else bundled("events.json")
+    clients = bundled("clients.json")
+    root = Path(tempfile.mkdtemp(prefix="agent-runtime-demo-"))
+    stack = Stack(root, pg_port=free_port(), redis_port=free_port(), api_port=free_port(),
+                  throwaway=True)
+    env = stack.env()
+    import os
+
+    model = os.environ.get("LLM_MODEL") or "offline drafter (set LLM_MODEL for a real model)"
     console.print(f"[bold]agent-runtime demo[/] — {len(events)} events, model: {model}")
-    entries = []
-    while batch := ingress.read(start=">"):  # chats first, then e-mail a batch at a time
-        entries += batch
-    for entry in track(entries, description="Drafting", console=console):
-        ingress.handle([entry])
+    console.print(f"  embedded Postgres and Redis in {root}")
+    engine: Engine | None = None
+    try:
+        with _stopped_on_signals():
+            _start(console, stack, clients)
+            engine = create_engine(env["DATABASE_URL"])
+            client = redis.Redis.from_url(env["REDIS_URL"])
+            outcomes = []
+            for n, item in enumerate(events, 1):
+                outcome = _push_and_follow(client, engine, item, stack)
+                outcomes.append(outcome)
+                console.print(f"  [{n}/{len(events)}] {_label(item)} → {outcome.kind}"
+                              + (f": {outcome.detail}" if outcome.detail else ""))
+            _print_drafts(console, client, engine)
+            _print_kept_aside(console, outcomes)
+            _print_summary(console, outcomes)
+    except KeyboardInterrupt:
+        console.print("interrupted: stopping")
+    except EmbeddedError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(1) from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+        stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    console.print("stopped everything the demo started")
 
-    _print_drafts(console, rt, settings)
-    with rt.sessions() as session:
-        claimed = sorted(set(clients) | _claimed(events))
-        kept = [r for c in claimed for r in rejections.list_rejected(session, c)]
-        kept += rejections.list_rejected(session, None)
-    table = Table("stream", "clientId (claimed)", "reason", title="Kept aside (no draft)")
-    for r in kept:
-        table.add_row(r.stream, r.claimed_client_id or "-", r.reason)
-    console.print(table)
-    console.print(f"Demo database: {DEMO_DB}")
-    rt.close()
+
+def _label(item: dict) -> str:
+    payload = item.get("payload")
+    if isinstance(payload, dict):
+        return f"{item['channel']} {payload.get('eventId') or '(no eventId)'} " \
+               f"for {payload.get('clientId') or '(no client)'}"
+    return f"{item['channel']} (raw entry)"
 
 
-def _claimed(events: list[dict]) -> set[str]:
-    return {
-        e["payload"]["clientId"]
-        for e in events
-        if isinstance(e.get("payload"), dict) and isinstance(e["payload"].get("clientId"), str)
-    }
+def _stream(item: dict) -> str:
+    from worker.settings import Settings
+
+    return Settings().stream_for(item["channel"])
 
 
-def _print_drafts(console: Console, rt, settings: Settings) -> None:  # noqa: ANN001
-    from worker.store.messages import get_message
-    from worker.store.models import Draft
+def _push_and_follow(client: redis.Redis, engine: Engine, item: dict, stack: Stack) -> Outcome:
+    """XADD one event as a producer does, then watch what the real processes make of it."""
+    payload = item.get("payload")
+    ids = (payload.get("clientId"), payload.get("eventId")) if isinstance(payload, dict) else None
+    seen_before = ids is not None and _message(engine, *ids) is not None
+    raw = item.get("raw") or orjson.dumps(payload)
+    stream = _stream(item)
+    entry_id = client.xadd(stream, {"payload": raw}).decode()
+    deadline = time.monotonic() + EVENT_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if stack.crashed():
+            raise EmbeddedError(f"{', '.join(stack.crashed())} stopped; logs in {stack.logs}")
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT reason FROM rejected_events WHERE stream = :s AND "
+                                     "entry_id = :e"), {"s": stream, "e": entry_id}).scalar()
+        if kept:
+            return Outcome(item, "kept aside", kept)
+        if seen_before and _consumed(client, stream, entry_id):
+            return Outcome(item, "repeat", f"eventId {ids[1]!r} was already stored: ignored, "
+                           "no second draft")
+        message = _message(engine, *ids) if ids else None
+        if message is not None and not seen_before:
+            status, draft_status = message
+            if draft_status:
+                return Outcome(item, "drafted", draft_status)
+            if status in ("skipped", "failed"):
+                return Outcome(item, status, "")
+        time.sleep(0.1)
+    return Outcome(item, "waiting", f"no result after {EVENT_TIMEOUT_SECONDS:g} s")
+
+
+def _message(engine: Engine, client_id: object, event_id: object) -> tuple[str, str | None] | None:
+    if not isinstance(client_id, str) or not isinstance(event_id, str):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT m.status, d.status FROM inbound_messages m LEFT JOIN drafts d "
+            "ON d.inbound_message_id = m.id WHERE m.client_id = :c AND m.event_id = :e"),
+            {"c": client_id, "e": event_id}).first()
+    return (row[0], row[1]) if row else None
+
+
+def _consumed(client: redis.Redis, stream: str, entry_id: str) -> bool:
+    """The ingress has read the entry and acknowledged it."""
+    groups = client.xinfo_groups(stream)
+    if not groups:
+        return False
+    group = groups[0]
+    last = group["last-delivered-id"]
+    last = last.decode() if isinstance(last, bytes) else last
+    return _id(last) >= _id(entry_id) and not client.xpending_range(
+        stream, group["name"], min=entry_id, max=entry_id, count=1)
+
+
+def _id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _print_drafts(console: Console, client: redis.Redis, engine: Engine) -> None:
+    from worker.settings import Settings
 
     table = Table("client · channel", "lead wrote", "draft (quick replies)", "written by",
                   title="Drafts on the review stream", show_lines=True, expand=True)
-    outbound = rt.redis.xrange(settings.outbound_stream)
-    with rt.sessions() as session:
-        for _entry_id, fields in outbound:
+    with engine.connect() as conn:
+        for _entry_id, fields in client.xrange(Settings().outbound_stream):
             draft = orjson.loads(fields[b"payload"])
-            row = session.get(Draft, draft["draftId"])
-            message = get_message(session, draft["clientId"], row.inbound_message_id)
+            wrote = conn.execute(text(
+                "SELECT m.new_text FROM drafts d JOIN inbound_messages m "
+                "ON m.id = d.inbound_message_id WHERE d.id = :d"), {"d": draft["draftId"]}).scalar()
             quick = "".join(f"\n  [{q}]" for q in draft["quickReplies"])
             table.add_row(
-                f"{draft['clientId']}\n{draft['channel']}",
-                message.new_text[:200],
+                f"{draft['clientId']}\n{draft['channel']}", (wrote or "")[:200],
                 draft["reply"] + quick,
                 "offline drafter\n(degraded)" if draft["degraded"] else draft["model"],
             )
     console.print(table)
+
+
+def _print_kept_aside(console: Console, outcomes: list[Outcome]) -> None:
+    table = Table("channel", "event", "reason", title="Kept aside (no draft)")
+    for o in outcomes:
+        if o.kind == "kept aside":
+            table.add_row(o.event["channel"], _label(o.event), o.detail)
+    console.print(table)
+
+
+def _print_summary(console: Console, outcomes: list[Outcome]) -> None:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.kind] = counts.get(o.kind, 0) + 1
+    parts = [f"{n} {kind}" for kind, n in counts.items()]
+    console.print(f"{len(outcomes)} events: " + ", ".join(parts))
+    for o in outcomes:
+        if o.kind == "repeat":
+            console.print(f"  repeat: {_label(o.event)} — {o.detail}")
+
+
+# ------------------------------------------------------------------------------------------ up
+
+
+def run_up(data_dir: Path, pg_port: int, redis_port: int, api_port: int) -> None:
+    console = Console()
+    data_dir = data_dir.expanduser().resolve()
+    for what, port in (("Postgres", pg_port), ("Redis", redis_port), ("API", api_port)):
+        if not port_is_free(port):
+            console.print(f"[red]error:[/] port {port} for {what} is taken; choose another "
+                          f"with --{what.lower().replace('postgres', 'pg')}-port")
+            raise SystemExit(1)
+    stack = Stack(data_dir, pg_port=pg_port, redis_port=redis_port, api_port=api_port)
+    fresh = not (data_dir / "postgres" / "PG_VERSION").exists()
+    console.print(f"[bold]agent-runtime up[/] — {'new' if fresh else 'existing'} data in {data_dir}")
+    try:
+        with _stopped_on_signals():
+            _start(console, stack, bundled("clients.json") if fresh else None)
+            env = stack.env()
+            console.print(
+                "\n[bold]Running.[/] Use these with any agent-runtime command "
+                "(export them in another shell):\n"
+                f"  export DATABASE_URL={env['DATABASE_URL']}\n"
+                f"  export REDIS_URL={env['REDIS_URL']}\n"
+                f"  export LEAD_HASH_KEY={env['LEAD_HASH_KEY']}\n"
+                f"  API: http://127.0.0.1:{api_port}  (docs: /docs; "
+                "key: agent-runtime keys create CLIENT_ID)\n"
+                f"  psql: psql postgresql://postgres@127.0.0.1:{pg_port}/agent_runtime\n"
+                f"  logs: {stack.logs}\n"
+                "Ctrl-C stops everything; run the same command again to go on with this data."
+            )
+            while not stack.crashed():
+                time.sleep(0.5)
+            crashed = stack.crashed()
+            console.print(f"[red]error:[/] {', '.join(crashed)} stopped: "
+                          f"{stack.log_tail(crashed[0], 300)}")
+            raise SystemExit(1)
+    except KeyboardInterrupt:
+        console.print("\nstopping …")
+    except EmbeddedError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(1) from None
+    finally:
+        stack.stop()
+    console.print("stopped")

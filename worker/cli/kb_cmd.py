@@ -42,7 +42,7 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     configure_logging("WARNING", cfg.log_json)
     engine = make_engine(cfg)
     sessions = make_session_factory(engine)
-    if inline or cfg.is_sqlite:  # the demo's SQLite has no broker: work is done right here
+    if inline:
         queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds)
     else:
         from tasks.knowledge import CeleryDocumentQueue

@@ -79,8 +79,6 @@ def revoke(key: str = typer.Argument(..., help="key id or prefix")) -> None:
 def announce_change(topic: str, key: str = "*") -> None:
     """Tell running processes to drop their cached copy (best effort: caches expire anyway)."""
     cfg = settings()
-    if cfg.is_sqlite:  # the demo: no other process to tell
-        return
     client = redis.Redis.from_url(cfg.redis_url, socket_timeout=2, socket_connect_timeout=2)
     try:
         announce(client, cfg.redis_namespace, topic, key)

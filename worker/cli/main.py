@@ -17,7 +17,8 @@ from worker.cli import (
     ops_cmd,
 )
 from worker.cli.common import fail, read_json_file, settings
-from worker.logs import configure_logging
+from worker.cli.errors import require_services
+from worker.logs import configure_logging, log
 
 app = typer.Typer(
     help="agent-runtime: inbound lead e-mails and chats → reply drafts for human review.",
@@ -70,8 +71,9 @@ def ingress() -> None:
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
-    if not cfg.is_sqlite and cfg.lead_hash_key is None:
-        fail("LEAD_HASH_KEY is required outside the demo (it keys the HMAC of lead e-mails)")
+    if cfg.lead_hash_key is None:
+        fail("LEAD_HASH_KEY is required (it keys the HMAC of lead e-mails)")
+    require_services(cfg.database_url, cfg.redis_url)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -81,15 +83,16 @@ def ingress() -> None:
     sys.setswitchinterval(0.001)
     rt = runtime()
     base = consumer_name()
-    consumers = [
-        threading.Thread(
-            target=Ingress(rt, name=f"{base}-{c.value}", channels=(c,)).run,
-            args=(stop,), name=f"ingress-{c.value}",
-        )
-        for c in (Channel.CHAT, Channel.EMAIL)
-    ]
+    ingresses = [Ingress(rt, name=f"{base}-{c.value}", channels=(c,))
+                 for c in (Channel.CHAT, Channel.EMAIL)]
+    for each in ingresses:
+        each.setup()  # the consumer groups exist: entries added from now on are read
+    consumers = [threading.Thread(target=each.run, args=(stop,), name=f"ingress-{each.name}")
+                 for each in ingresses]
     for thread in consumers:
         thread.start()
+    log.info("ingress.ready", consumer=base, streams=[cfg.inbound_chat_stream,
+                                                       cfg.inbound_email_stream])
     while all(t.is_alive() for t in consumers) and not stop.wait(0.5):
         pass
     died = not stop.is_set()  # a consumer ended on its own: it crashed (traceback above)
@@ -164,6 +167,7 @@ def api(
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
+    require_services(cfg.database_url, cfg.redis_url)
     uvicorn.run(
         "worker.api.main:app", host=host or cfg.api_host, port=port or cfg.api_port,
         workers=workers, log_config=None, access_log=False, timeout_graceful_shutdown=10,
@@ -174,11 +178,35 @@ def api(
 def demo(
     events: Path = typer.Option(None, help="JSON list of events to use instead of the samples"),
 ) -> None:
-    """Run the whole pipeline on an embedded default (no servers) and print the drafts."""
+    """Run the real processes on embedded Postgres and Redis, push the sample events, print the
+    drafts, and stop everything (no servers needed)."""
     from worker.cli.demo import run_demo
 
     run_demo(events)
 
 
+@app.command()
+def up(
+    data_dir: Path = typer.Option(..., "--data-dir", help="where Postgres and Redis keep their "
+                                  "data (created if missing; reused on the next run)"),
+    pg_port: int = typer.Option(54320, help="Postgres port on 127.0.0.1"),
+    redis_port: int = typer.Option(63790, help="Redis port on 127.0.0.1"),
+    api_port: int = typer.Option(8000, help="HTTP API port on 127.0.0.1"),
+) -> None:
+    """Run the whole deployment on embedded Postgres and Redis until Ctrl-C, data kept in
+    DATA_DIR (LLM_MODEL, LLM_API_BASE, LLM_API_KEY … from the environment)."""
+    from worker.cli.demo import run_up
+
+    run_up(data_dir, pg_port, redis_port, api_port)
+
+
 def main() -> None:
-    app()
+    """Run a command. Postgres or Redis refusing, or a missing setting, is one line on stderr
+    (what, where and why) and exit code 1, never a traceback."""
+    from worker.cli.errors import OUTAGES, describe_outage
+
+    try:
+        app()
+    except OUTAGES as exc:
+        typer.echo(f"error: {describe_outage(exc)}", err=True)
+        raise SystemExit(1) from None

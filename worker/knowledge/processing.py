@@ -99,7 +99,7 @@ def sweep_documents(
 
 @dataclass
 class InlineQueue:
-    """Runs the work at once in this process: the CLI's --inline, the demo's SQLite, tests."""
+    """Runs the work at once in this process: the CLI's --inline, tests."""
 
     sessions: sessionmaker[Session]
     lease_seconds: int = 600

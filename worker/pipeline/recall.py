@@ -160,7 +160,7 @@ def recall(
     except RecallTimedOut as exc:
         return _skipped(req, f"recall skipped: {exc}")
     elapsed = time.perf_counter() - started
-    if elapsed > budget_seconds:  # SQLite has no statement timeout; the rule is the same
+    if elapsed > budget_seconds:  # the embedding call and Python work count too
         return _skipped(req, f"recall skipped: took {elapsed:.2f} s, budget {budget_seconds:g} s")
     return RecallResult(merge(per_source, req.limit), query_vector=req.query_vector)
 

@@ -1,1 +1,1 @@
-"""Postgres (or the demo's SQLite) as the system of record. Only this package knows SQL."""
+"""Postgres as the system of record. Only this package knows SQL."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.leads import normalize_email
 from worker.store.models import ClientAddress
-from worker.store.upsert import insert_for
 
 
 class AddressTaken(Exception):
@@ -20,7 +20,7 @@ def add_address(session: Session, client_id: str, address: str) -> None:
     if owner is not None and owner != client_id:
         raise AddressTaken(f"{address} already routes to another client")
     session.execute(
-        insert_for(session, ClientAddress)
+        insert(ClientAddress)
         .values(address=address, client_id=client_id)
         .on_conflict_do_nothing()
     )

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from worker.errors import ConfigurationError
 from worker.settings import Settings
 
 
 def make_engine(settings: Settings) -> Engine:
-    if settings.is_sqlite:
-        from pathlib import Path
-
-        path = settings.database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.database_url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.close()
-
-        return engine
+    if not settings.database_url:
+        raise ConfigurationError(
+            "DATABASE_URL is not set (postgresql+psycopg://…); `agent-runtime demo` and "
+            "`agent-runtime up` bring their own Postgres")
     return create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

@@ -2,7 +2,7 @@
 
 Recall runs inside the claim transaction: a cancelled statement must not abort the claim, so the
 step runs under a savepoint with a local `statement_timeout`, and on a timeout only the savepoint
-is rolled back. SQLite (the demo) has no statement timeout; the caller still checks the clock.
+is rolled back.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from worker.errors import RecallTimedOut
 
 @contextmanager
 def time_limit(session: Session, seconds: float) -> Iterator[None]:
-    if session.get_bind().dialect.name != "postgresql":
-        yield
-        return
     savepoint = session.begin_nested()
     try:
         previous = session.execute(

@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import Draft, InboundMessage, LlmCall, Outbox, new_id, utcnow
-from worker.store.upsert import insert_for
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def write_calls(
     if not calls:
         return
     session.execute(
-        insert_for(session, LlmCall).values(
+        insert(LlmCall).values(
             [
                 {
                     "id": new_id(),
@@ -76,7 +76,7 @@ def save_draft(
     draft_cols = record.draft
     write_calls(session, client_id, message_id, draft_cols.get("config_id"), record.calls)
     inserted = session.scalar(
-        insert_for(session, Draft)
+        insert(Draft)
         .values(client_id=client_id, inbound_message_id=message_id, **draft_cols)
         .on_conflict_do_nothing(index_elements=["inbound_message_id"])
         .returning(Draft.id)
@@ -85,7 +85,7 @@ def save_draft(
         return False
     if draft_cols["status"] == "pending_review":
         session.execute(
-            insert_for(session, Outbox).values(
+            insert(Outbox).values(
                 id=new_id(),
                 client_id=client_id,
                 draft_id=draft_cols["id"],
@@ -130,9 +130,8 @@ def claim_unpublished(session: Session, older_than_seconds: float, limit: int) -
         .where(Outbox.published_at.is_(None), Outbox.created_at <= cutoff)
         .order_by(Outbox.created_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
 

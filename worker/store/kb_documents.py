@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.knowledge.chunking import Chunk
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, KbFolder, new_id, utcnow
-from worker.store.upsert import insert_for
 
 _LIVE = KbDocument.status != "deleting"
 
@@ -38,7 +38,7 @@ def ensure_folder(session: Session, client_id: str, path: str) -> None:
     """Create `path` and its parents where missing (mkdir -p)."""
     for p in parents_and_self(path):
         session.execute(
-            insert_for(session, KbFolder)
+            insert(KbFolder)
             .values(id=new_id(), client_id=client_id, path=p, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["client_id", "path"])
         )
@@ -115,7 +115,7 @@ def upsert_document(
 ) -> tuple[str, bool]:
     """(document id, replaced?). Re-uploading a name replaces the content and keeps the id."""
     now = utcnow()
-    stmt = insert_for(session, KbDocument).values(
+    stmt = insert(KbDocument).values(
         id=new_id(), client_id=client_id, folder=folder, filename=filename, kind=kind,
         size_bytes=len(content), sha256=sha256, content=content, content_version=1,
         status="queued", attempts=0, chunk_count=0, created_at=now, updated_at=now,

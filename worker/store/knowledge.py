@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    ColumnElement, and_, case, delete, exists, func, insert, literal_column, or_, select,
+    ColumnElement, and_, delete, exists, func, insert, literal_column, or_, select,
 )
 from sqlalchemy.orm import Session
 
@@ -54,15 +54,9 @@ def search_knowledge(
     terms = query_terms(query)
     if not terms or limit <= 0:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = func.websearch_to_tsquery(_TS_CONFIG, " or ".join(terms))
-        score = func.ts_rank(_RANK_WEIGHTS, _TSV, tsquery, _RANK_NORMALIZATION)
-        matches = _TSV.op("@@")(tsquery)
-    else:  # the demo's SQLite: the share of query words the chunk contains
-        haystack = func.lower(KbChunk.heading + " " + KbChunk.text)
-        found = [haystack.like(f"%{_escape_like(t)}%", escape="\\") for t in terms]
-        score = sum((case((f, 1.0), else_=0.0) for f in found), start=0.0) / len(terms)
-        matches = or_(*found)
+    tsquery = func.websearch_to_tsquery(_TS_CONFIG, " or ".join(terms))
+    score = func.ts_rank(_RANK_WEIGHTS, _TSV, tsquery, _RANK_NORMALIZATION)
+    matches = _TSV.op("@@")(tsquery)
     rows = session.execute(
         select(
             KbChunk.id, KbChunk.document_id, KbChunk.heading, KbChunk.text,
@@ -190,7 +184,3 @@ def visible_documents(
             .limit(limit)
         )
     )
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

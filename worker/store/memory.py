@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import InboundMessage, Lead, MemoryItem, new_id, utcnow
-from worker.store.upsert import insert_for
 
 # Neighbours' text indexed with an item is cut to this much per side: enough for the topic.
 CONTEXT_CHARS = 600
@@ -39,7 +39,7 @@ def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int
     for start in range(0, len(writes), _BATCH):
         rows = [_row(client_id, w) for w in writes[start:start + _BATCH]]
         written = session.scalars(
-            insert_for(session, MemoryItem)
+            insert(MemoryItem)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["client_id", "source_ref"])
             .returning(MemoryItem.id)
@@ -51,7 +51,7 @@ def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int
 
 def replace(session: Session, client_id: str, write: MemoryWrite) -> None:
     """Write the item of `write.source_ref`, replacing its kind and text if it exists."""
-    stmt = insert_for(session, MemoryItem).values(_row(client_id, write))
+    stmt = insert(MemoryItem).values(_row(client_id, write))
     stmt = stmt.on_conflict_do_update(
         index_elements=["client_id", "source_ref"],
         set_={"kind": stmt.excluded.kind, "text": stmt.excluded.text,

@@ -1,24 +1,42 @@
 """Reading memory for recall: the scope of a recall, scored candidates, nearest vectors.
 
 Every function takes `client_id` and filters on it in SQL; recall can never cross tenants.
-On Postgres the lexical candidates come from the GIN-indexed `tsv` column (English stemming,
-stop words removed) and are scored there; on SQLite (the demo) a plain term overlap is scored
-by worker.pipeline.ranking.
+The lexical candidates come from the GIN-indexed `tsv` column (English stemming, stop words
+removed) and are scored by BM25 in the same statement: only the best `limit` travel back.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from worker.pipeline import ranking
-from worker.pipeline.ranking import Candidate, ScopeStats
-from worker.store import lexical_sqlite
 from worker.store.models import MemoryItem
+
+# BM25's term-frequency saturation and length normalisation. Lower than the textbook 1.2 / 0.75:
+# chat turns are short and say a thing once. The four weights were chosen by recall@10 on LoCoMo
+# (bench/locomo_recall.py), coarse steps only.
+K1 = 0.9
+B = 0.4
+# A term in the next neighbours counts this much of a term in the item itself; in the ones
+# beyond, FAR_WEIGHT.
+CONTEXT_WEIGHT = 0.3
+FAR_WEIGHT = 0.2
+# An approved reply is the strongest example of what the client wants said; an unreviewed
+# draft is only what the model once proposed.
+KIND_WEIGHTS: Mapping[str, float] = {"approved_reply": 1.25, "draft": 0.6}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An item recall may show, before its text is read."""
+
+    id: str
+    kind: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -74,56 +92,10 @@ WITH q AS MATERIALIZED (
     WHERE position(E'\\\\' IN lexeme) = 0
 )"""
 
-# One term query per lexeme and weight ('x':A matches x in the item's own text, 'x':B in its
-# next neighbours', 'x':C in the ones beyond): a handful of @@ tests per row instead of
-# unnesting every tsvector. Term counts become 0/1, which short messages hardly lose.
-# Recall itself uses _PG_RANKED below (scored in SQL); these raw per-term counts feed the pure
-# ranking module, which is how a test holds the two to the same formula.
-_PG_CANDIDATES = _QUERY_TERMS + """
-SELECT s.id, s.kind, s.created_at, s.doc_len, s.n, s.avgdl, q.lx AS terms,
-       ARRAY(SELECT (s.tsv @@ a)::int FROM unnest(q.qa) AS a) AS in_text,
-       ARRAY(SELECT (s.tsv @@ b)::int FROM unnest(q.qb) AS b) AS in_near,
-       ARRAY(SELECT (s.tsv @@ c)::int FROM unnest(q.qc) AS c) AS in_far
-FROM (
-    SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv,
-           count(*) OVER () AS n, avg(m.doc_len) OVER () AS avgdl
-    FROM memory_items m
-    WHERE m.client_id = :client_id AND {scope}
-) AS s CROSS JOIN q
-WHERE s.tsv @@ q.tsq
-"""
-
-
-def candidates(
-    session: Session, client_id: str, scope: Scope, query_words: list[str]
-) -> tuple[ScopeStats, list[Candidate]]:
-    """Every item in scope sharing a term with the query, with its term counts."""
-    if not query_words:
-        return ScopeStats(0, 0.0), []
-    if session.get_bind().dialect.name != "postgresql":
-        return _sqlite_candidates(session, client_id, scope, query_words)
-    clause, params = _scope_sql(scope)
-    # websearch syntax: "a or b or c" is an OR query; its parser copes with any input.
-    rows = session.execute(
-        text(_PG_CANDIDATES.format(scope=clause)),
-        {"client_id": client_id, "qtext": " or ".join(query_words), **params},
-    ).all()
-    if not rows:
-        return ScopeStats(0, 0.0), []
-    stats = ScopeStats(n=rows[0].n, avgdl=float(rows[0].avgdl))
-    found = [
-        Candidate(
-            id=r.id, kind=r.kind, created_at=r.created_at, doc_len=r.doc_len,
-            tf={t: (a, b, c) for t, a, b, c in zip(r.terms, r.in_text, r.in_near, r.in_far)
-                if a or b or c},
-        )
-        for r in rows
-    ]
-    return stats, found
-
-
-# The same BM25 as worker.pipeline.ranking, computed where the rows are: only the best `limit`
-# items travel back. Its constants are passed in from ranking.py, the one place they live.
+# BM25 computed where the rows are. One term query per lexeme and weight ('x':A matches x in the
+# item's own text, 'x':B in its next neighbours', 'x':C in the ones beyond): a handful of @@
+# tests per row instead of unnesting every tsvector. Term counts become 0/1, which short
+# messages hardly lose. idf comes from the recall's own scope.
 _PG_RANKED = _QUERY_TERMS + """, s AS MATERIALIZED (
     SELECT m.id, m.kind, m.created_at, m.doc_len, m.tsv
     FROM memory_items m
@@ -160,44 +132,22 @@ LIMIT :limit
 def ranked(
     session: Session, client_id: str, scope: Scope, query_words: list[str], limit: int
 ) -> list[tuple[Candidate, float]]:
-    """The `limit` best items in scope for the query, BM25 as worker.pipeline.ranking scores."""
+    """The `limit` best items in scope for the query, best first, newer first among equals."""
     if not query_words:
         return []
-    if session.get_bind().dialect.name != "postgresql":
-        stats, found = _sqlite_candidates(session, client_id, scope, query_words)
-        return ranking.rank(found, stats, limit)
     clause, params = _scope_sql(scope)
     rows = session.execute(
         text(_PG_RANKED.format(scope=clause)),
         {"client_id": client_id, "qtext": " or ".join(query_words), "limit": limit,
-         "near": ranking.CONTEXT_WEIGHT, "far": ranking.FAR_WEIGHT, "k1": ranking.K1,
-         "b": ranking.B, "kinds": list(ranking.KIND_WEIGHTS),
-         "weights": list(ranking.KIND_WEIGHTS.values()), **params},
+         "near": CONTEXT_WEIGHT, "far": FAR_WEIGHT, "k1": K1, "b": B,
+         "kinds": list(KIND_WEIGHTS), "weights": list(KIND_WEIGHTS.values()), **params},
     ).all()
-    return [(Candidate(r.id, r.kind, r.created_at, 0), float(r.score)) for r in rows]
-
-
-def _sqlite_candidates(
-    session: Session, client_id: str, scope: Scope, query_words: list[str]
-) -> tuple[ScopeStats, list[Candidate]]:
-    clause, params = _scope_sql(scope)
-    rows = session.execute(
-        text(
-            "SELECT m.id, m.kind, m.created_at, m.text, m.context, m.context_far "
-            "FROM memory_items m "
-            f"WHERE m.client_id = :client_id AND {clause.replace('TRUE', '1')} "
-            "ORDER BY m.created_at DESC LIMIT :cap"
-        ),
-        {"client_id": client_id, "cap": lexical_sqlite.SCAN_CAP, **params},
-    ).all()
-    return lexical_sqlite.score_rows(rows, query_words)
+    return [(Candidate(r.id, r.kind, r.created_at), float(r.score)) for r in rows]
 
 
 def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[Candidate]:
     """The newest items in scope: what recall shows when too few items share a word."""
     clause, params = _scope_sql(scope)
-    if session.get_bind().dialect.name != "postgresql":
-        clause = clause.replace("TRUE", "1")
     rows = session.execute(
         text(
             "SELECT m.id, m.kind, m.created_at FROM memory_items m "
@@ -206,8 +156,7 @@ def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[C
         ),
         {"client_id": client_id, "limit": limit, **params},
     ).all()
-    return [Candidate(id=r.id, kind=r.kind, created_at=lexical_sqlite.aware(r.created_at), doc_len=0, tf={})
-            for r in rows]
+    return [Candidate(r.id, r.kind, r.created_at) for r in rows]
 
 def fetch(session: Session, client_id: str, ids: list[str]) -> dict[str, StoredItem]:
     if not ids:
@@ -228,27 +177,17 @@ def nearest(
     and the client-wide items) keeps the scan small.
     """
     clause, params = _scope_sql(scope)
-    if session.get_bind().dialect.name != "postgresql":
-        rows = session.execute(
-            text("SELECT m.id, m.kind, m.created_at, m.embedding FROM memory_items m "
-                 f"WHERE m.client_id = :client_id AND {clause.replace('TRUE', '1')} "
-                 "AND m.embedding IS NOT NULL ORDER BY m.created_at DESC LIMIT :cap"),
-            {"client_id": client_id, "cap": lexical_sqlite.SCAN_CAP, **params},
-        ).all()
-        scored = [(r, sum(a * b for a, b in zip(json.loads(r.embedding), vector))) for r in rows]
-    else:
-        scored = session.execute(
-            text(
-                "SELECT m.id, m.kind, m.created_at, ("
-                "  SELECT sum(a * b) FROM unnest(m.embedding, CAST(:vector AS real[])) AS t(a, b)"
-                ") AS score FROM memory_items m "
-                f"WHERE m.client_id = :client_id AND {clause} AND m.embedding IS NOT NULL "
-                "ORDER BY score DESC, m.created_at DESC LIMIT :limit"
-            ),
-            {"client_id": client_id, "vector": vector, "limit": limit, **params},
-        ).all()
-        scored = [(r, r.score) for r in scored]
-    found = [(Candidate(r.id, r.kind, lexical_sqlite.aware(r.created_at), 0), float(score or 0))
-             for r, score in scored if (score or 0) > 0]
+    rows = session.execute(
+        text(
+            "SELECT m.id, m.kind, m.created_at, ("
+            "  SELECT sum(a * b) FROM unnest(m.embedding, CAST(:vector AS real[])) AS t(a, b)"
+            ") AS score FROM memory_items m "
+            f"WHERE m.client_id = :client_id AND {clause} AND m.embedding IS NOT NULL "
+            "ORDER BY score DESC, m.created_at DESC LIMIT :limit"
+        ),
+        {"client_id": client_id, "vector": vector, "limit": limit, **params},
+    ).all()
+    found = [(Candidate(r.id, r.kind, r.created_at), float(r.score or 0))
+             for r in rows if (r.score or 0) > 0]
     found.sort(key=lambda cs: (round(cs[1], 9), cs[0].created_at, cs[0].id), reverse=True)
     return found[:limit]

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store import memory
 from worker.store.conversations import conversation_for_lead
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
-from worker.store.upsert import insert_for
 
 
 # Failure kinds beat hands back to a worker when their time comes. "deferred": the client was
@@ -59,7 +59,7 @@ class StoredRef:
 def _upsert_lead(session: Session, msg: NewMessage) -> str | None:
     if not msg.lead_key:
         return None
-    stmt = insert_for(session, Lead).values(
+    stmt = insert(Lead).values(
         id=new_id(),
         client_id=msg.client_id,
         lead_key=msg.lead_key,
@@ -83,7 +83,7 @@ def _upsert_conversation(session: Session, msg: NewMessage, lead_id: str | None)
     if not msg.external_conversation_id:
         return None
     stmt = (
-        insert_for(session, Conversation)
+        insert(Conversation)
         .values(
             id=new_id(),
             client_id=msg.client_id,
@@ -118,7 +118,7 @@ def store_messages(session: Session, messages: list[NewMessage]) -> list[StoredR
                 session, msg.client_id, msg.external_conversation_id, lead_id, msg.lead_key))
         conversation_id = _upsert_conversation(session, msg, lead_id)
         stmt = (
-            insert_for(session, InboundMessage)
+            insert(InboundMessage)
             .values(
                 id=new_id(),
                 client_id=msg.client_id,

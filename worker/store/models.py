@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     DateTime,
     Float,
@@ -24,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from ulid import ULID
 
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+JsonType = JSONB()
 
 
 def new_id() -> str:
@@ -70,7 +69,6 @@ class AgentConfig(Base):
             "client_id",
             unique=True,
             postgresql_where=text("active"),
-            sqlite_where=text("active"),
         ),
     )
 
@@ -253,7 +251,6 @@ class Outbox(Base):
             "ix_outbox_unpublished",
             "created_at",
             postgresql_where=text("published_at IS NULL"),
-            sqlite_where=text("published_at IS NULL"),
         ),
     )
 
@@ -269,7 +266,7 @@ class Outbox(Base):
 class MemoryItem(Base):
     """Something recall may show a draft: an inbound message, an approved reply, a draft, a note.
 
-    Postgres adds two generated columns the ORM never writes (migration 0004): `tsv` (text
+    Postgres generates two columns the ORM never writes (migration 0004): `tsv` (text
     weighted A, neighbours' text in `context` B and `context_far` C,
     GIN-indexed) and `doc_len`.
     """
@@ -295,7 +292,7 @@ class MemoryItem(Base):
     source_ref: Mapped[str | None] = mapped_column(String(240))
     external_id: Mapped[str | None] = mapped_column(String(200))
     embedding: Mapped[list[float] | None] = mapped_column(
-        JSON().with_variant(ARRAY(REAL()), "postgresql")
+        ARRAY(REAL())
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -328,7 +325,6 @@ class KbDocument(Base):
             "filename",
             unique=True,
             postgresql_where=text("status <> 'deleting'"),
-            sqlite_where=text("status <> 'deleting'"),
         ),
         Index("ix_kb_documents_status_lease", "status", "lease_until"),
     )
@@ -384,8 +380,8 @@ class KbDocumentUser(Base):
 
 
 class KbChunk(Base):
-    """A searchable piece of a ready document. On Postgres the table also has `tsv`, a stored
-    generated tsvector with a GIN index (migration 0005), kept out of the ORM: SQLite has none."""
+    """A searchable piece of a ready document. The table also has `tsv`, a stored generated
+    tsvector with a GIN index (migration 0005) that the ORM never writes."""
 
     __tablename__ = "kb_chunks"
     __table_args__ = (Index("ix_kb_chunks_document", "document_id", "position"),)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import RejectedEvent, new_id
-from worker.store.upsert import insert_for
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def keep_aside(session: Session, rejections: list[Rejection]) -> None:
         for r in rejections
     ]
     # Re-reading an entry after a crash must not keep it aside twice.
-    session.execute(insert_for(session, RejectedEvent).values(rows).on_conflict_do_nothing())
+    session.execute(insert(RejectedEvent).values(rows).on_conflict_do_nothing())
 
 
 def list_rejected(session: Session, client_id: str | None, limit: int = 50) -> list[RejectedEvent]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store.models import AgentConfig, Client
-from worker.store.upsert import insert_for
 
 
 def register_client(session: Session, client_id: str) -> None:
-    session.execute(insert_for(session, Client).values(id=client_id).on_conflict_do_nothing())
+    session.execute(insert(Client).values(id=client_id).on_conflict_do_nothing())
 
 
 def client_exists(session: Session, client_id: str) -> bool:
