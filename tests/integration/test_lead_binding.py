@@ -60,7 +60,9 @@ def _victim_mail(rt) -> str:  # noqa: ANN001
         "Vera Opfer <vera@example.com>", "<victim-1@example.com>", VICTIM_TEXT)})
 
 
-def _assert_nothing_crossed(rt, fake_llm, model: str, victim: str, attacker: str) -> None:  # noqa: ANN001
+def _assert_nothing_crossed(  # noqa: ANN001
+    rt, fake_llm, model: str, victim: str, attacker: str
+) -> None:
     prompt = _prompt(fake_llm, model)
     assert "Is the Golf still available" in prompt or "still there" in prompt  # it was this one
     for secret in SECRETS:

@@ -82,8 +82,9 @@ def test_attack_corpus_has_no_hidden_text_leaks_and_no_fence_breaks():
             breaks[case.id] = problems
     families = Counter(case.family for case in cases)
     hidden = sum(case.hidden is not None for case in cases)
-    print(f"\nattack corpus: {len(cases)} cases ({', '.join(f'{f} {n}' for f, n in families.items())});"
-          f" hidden-text leaks {len(leaks)} of {hidden}; fence breaks {len(breaks)} of {len(cases)}")
+    per_family = ", ".join(f"{family} {count}" for family, count in families.items())
+    print(f"\nattack corpus: {len(cases)} cases ({per_family}); hidden-text leaks {len(leaks)}"
+          f" of {hidden}; fence breaks {len(breaks)} of {len(cases)}")
     assert len(cases) >= 150
     assert len({case.id for case in cases}) == len(cases)
     assert not leaks and not breaks, (leaks, breaks)

@@ -58,7 +58,8 @@ def test_agreeing_parts_keep_the_plain_text_and_no_flag():
 
 def test_invisible_characters_leave_body_subject_and_name():
     raw = ("From: =?utf-8?q?Le=E2=80=8Bna?= <lena@example.com>\n"
-           "Subject: =?utf-8?q?Golf=E2=80=AE=F3=A0=81=81?=\nContent-Type: text/plain; charset=utf-8\n\n"
+           "Subject: =?utf-8?q?Golf=E2=80=AE=F3=A0=81=81?=\n"
+           "Content-Type: text/plain; charset=utf-8\n\n"
            "Price\u200b please\U000e0049\U000e0047\U000e004e\n").encode()
     parts = parse_raw_mime(raw)
     assert parts.sender_name == "Lena"
@@ -97,5 +98,5 @@ def test_chat_text_and_header_fields_are_cleaned_too():
     assert message.new_text == "hi there"
     assert message.lead_name == "Jo Bcc" and message.topic == "a b"  # one line each
     assert message.raw == "hi\u200b there\U000e0041".encode()
-    assert message.inbound_flags and all(f["code"] in {"invisible_characters_removed",
-                                               "hidden_text_removed"} for f in message.inbound_flags)
+    codes = {f["code"] for f in message.inbound_flags}
+    assert codes and codes <= {"invisible_characters_removed", "hidden_text_removed"}

@@ -2,8 +2,8 @@
 refuses it), no lone surrogates, no invisible characters (worker.ingress.invisible_chars).
 
 What cleaning removed is reported as flags `{code, detail}` kept with the message
-(`inbound_messages.inbound_flags`) and carried into its draft's flags (as `inbound_<code>`), so the reviewer sees that the
-lead's text was not what it seemed:
+(`inbound_messages.inbound_flags`) and carried into its draft's flags (as `inbound_<code>`),
+so the reviewer sees that the lead's text was not what it seemed:
 - `hidden_text_removed`: text the reader's client never showed (hidden HTML, reversed bidi runs);
 - `invisible_characters_removed`: format/control characters (tag block, zero-width, bidi);
 - `parts_disagree`: the text/plain part said something else than the HTML the client showed.
