@@ -1,65 +1,46 @@
-"""The Celery application: broker, delivery guarantees, queues and the beat schedule."""
+"""The Celery worker and beat: the shared Celery application (worker/adapters/celery_app.py)
+with its tasks, the beat schedule, and the process's runtime built after fork."""
 
 from __future__ import annotations
 
 import threading
 
-from celery import Celery, signals
+from celery import signals
 
+from worker.adapters.celery_app import (
+    KB_SWEEP,
+    RELAY_OUTBOX,
+    REPROCESS_FAILED,
+    CeleryDispatcher,
+    make_celery,
+)
+from worker.bootstrap import Runtime, bootstrap
 from worker.logs import configure_logging
-from worker.runtime import Runtime, build_runtime
 from worker.settings import Settings
 
 _settings = Settings()
 
-app = Celery("agent_runtime", include=["tasks.drafting", "tasks.schedule", "tasks.knowledge"])
+app = make_celery(_settings)
 app.conf.update(
-    broker_url=_settings.celery_broker_url,
-    # kombu's Redis transport with a guard around an upstream crash (see tasks/broker.py);
-    # any other broker URL keeps its own transport.
-    broker_transport=(
-        "tasks.broker:Transport" if _settings.celery_broker_url.startswith("redis://") else None
-    ),
-    broker_connection_retry_on_startup=True,
-    task_ignore_result=True,
-    # A task is acknowledged after it ran, and handed back if its worker died mid-way.
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    broker_transport_options={
-        # Unacknowledged tasks come back after this long; longer than any drafting run.
-        "visibility_timeout": 3600,
-        # Always look at queues in name order: drafts.chat before drafts.email, so a backlog
-        # of e-mail never delays a chat draft (a person is waiting on the chat).
-        "queue_order_strategy": "sorted",
-    },
-    # Model calls are long I/O waits: take one batch at a time so idle nodes get work too.
-    worker_prefetch_multiplier=1,
-    task_default_queue="drafts.email",
-    task_routes={
-        "drafts.reprocess_failed": {"queue": "maintenance"},
-        "outbox.relay": {"queue": "maintenance"},
-        "kb.*": {"queue": "maintenance"},
-    },
+    include=["tasks.drafting", "tasks.schedule", "tasks.knowledge"],
     # The schedule is static (it comes from settings) and every scheduled task is idempotent,
     # so beat keeps it in memory: no shelve file to manage, and none for a SIGTERM to close
     # under a running tick (Celery's persistent scheduler then exits 1).
     beat_scheduler="celery.beat:Scheduler",
     beat_schedule={
         "reprocess-failed-replies": {
-            "task": "drafts.reprocess_failed",
+            "task": REPROCESS_FAILED,
             "schedule": _settings.reprocess_every_seconds,
         },
         "relay-outbox": {
-            "task": "outbox.relay",
+            "task": RELAY_OUTBOX,
             "schedule": _settings.outbox_relay_every_seconds,
         },
         "sweep-knowledge-documents": {
-            "task": "kb.sweep",
+            "task": KB_SWEEP,
             "schedule": _settings.reprocess_every_seconds,
         },
     },
-    worker_hijack_root_logger=False,
-    timezone="UTC",
 )
 
 _runtime: Runtime | None = None
@@ -72,16 +53,14 @@ def runtime() -> Runtime:
     if _runtime is None:
         with _runtime_lock:
             if _runtime is None:
-                from tasks.dispatch import CeleryDispatcher
-
-                built = build_runtime(Settings(), CeleryDispatcher())
+                built = bootstrap(Settings(), CeleryDispatcher(app))
                 built.listen()  # config changes reach this process within a second
                 _runtime = built
     return _runtime
 
 
 def use_runtime(rt: Runtime) -> None:
-    """Run tasks on a runtime built elsewhere (the demo's embedded one)."""
+    """Run tasks on a runtime built elsewhere (tests)."""
     global _runtime
     _runtime = rt
 
@@ -138,7 +117,7 @@ def _start_heartbeat(sender=None, **_: object) -> None:  # noqa: ANN001
     name = getattr(sender, "hostname", None) or "worker"
     client = redis.Redis.from_url(_settings.redis_url)
     metrics.serve(_settings.worker_metrics_port)
-    metrics.watch_queues(lambda: queue_depths(runtime()))
+    metrics.watch_queues(lambda: runtime().call(queue_depths))
 
     def loop() -> None:
         while not _heartbeat_stop.is_set():

@@ -3,48 +3,41 @@ All run on the `maintenance` queue, so document processing never delays a draft.
 
 from __future__ import annotations
 
-import redis
-from sqlalchemy.exc import OperationalError
-
 from tasks.app import app, runtime
+from tasks.retrying import retry_transient
+from worker.adapters.celery_app import (
+    KB_PROCESS_DOCUMENT,
+    KB_PURGE_DELETED,
+    KB_SWEEP,
+    CeleryDocumentQueue,
+)
 from worker.knowledge.processing import process_document, purge_deleted, sweep_documents
 
-# Infrastructure down for now: retried with backoff; if it stays down the document's lease
-# expires and the sweeper hands it over again.
-_INFRA_ERRORS = (OperationalError, redis.ConnectionError, redis.TimeoutError)
-_RETRY = dict(autoretry_for=_INFRA_ERRORS, retry_backoff=2, retry_backoff_max=60,
-              retry_jitter=True, max_retries=8)
+# Infrastructure down for now: retried (the task retry policy); if it stays down the
+# document's lease expires and the sweeper hands it over again.
 
 
-class CeleryDocumentQueue:
-    """worker.knowledge.ports.DocumentQueue on Celery."""
-
-    def process(self, client_id: str, document_id: str) -> None:
-        process_document_task.apply_async(args=(client_id, document_id))
-
-    def purge(self, client_id: str) -> None:
-        purge_documents_task.apply_async(args=(client_id,))
-
-
-@app.task(name="kb.process_document", bind=True, **_RETRY)
+@app.task(name=KB_PROCESS_DOCUMENT, bind=True)
 def process_document_task(self, client_id: str, document_id: str) -> str:  # noqa: ANN001
     rt = runtime()
-    outcome = process_document(
-        rt.sessions, client_id, document_id,
-        owner=self.request.id, lease_seconds=rt.settings.kb_lease_seconds,
-    )
+    with retry_transient(self, rt.task_retry):
+        outcome = process_document(
+            rt.sessions, client_id, document_id,
+            owner=self.request.id, lease_seconds=rt.settings.kb_lease_seconds,
+        )
     return outcome.status
 
 
-@app.task(name="kb.purge_deleted", **_RETRY)
-def purge_documents_task(client_id: str) -> int:
-    return purge_deleted(runtime().sessions, client_id)
+@app.task(name=KB_PURGE_DELETED, bind=True)
+def purge_documents_task(self, client_id: str) -> int:  # noqa: ANN001
+    with retry_transient(self, runtime().task_retry):
+        return purge_deleted(runtime().sessions, client_id)
 
 
-@app.task(name="kb.sweep")
+@app.task(name=KB_SWEEP)
 def sweep_documents_task() -> int:
     rt = runtime()
     return sweep_documents(
-        rt.sessions, CeleryDocumentQueue(),
+        rt.sessions, CeleryDocumentQueue(app),
         lease_seconds=rt.settings.kb_lease_seconds, max_attempts=rt.settings.kb_max_attempts,
     )

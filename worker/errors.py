@@ -51,6 +51,10 @@ class AllModelsRefused(PermanentError):
 class Deferred(TransientError):
     """The client is over its rate limit or daily budget; the message waits."""
 
+    def __init__(self, message: str | None = None, until=None):  # noqa: ANN001 - datetime
+        super().__init__(message)
+        self.until = until  # when the client may draft again
+
 
 class RecallTimedOut(TransientError):
     """Recall took longer than its time budget; the draft is written without memory."""

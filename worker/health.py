@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import redis
+from redis.exceptions import ResponseError
 from sqlalchemy import text
 
-from worker.runtime import Runtime
+from worker.ports import ModelClient, Sessions
+from worker.settings import Settings
 from worker.store import tenants
 
 WORKERS_KEY = "workers"  # sorted set under the namespace: worker name → last heartbeat (epoch s)
@@ -58,42 +60,45 @@ def live_workers(client: redis.Redis, namespace: str, within_seconds: float) -> 
     return sorted(m.decode() for m in members)
 
 
-def queue_depths(rt: Runtime) -> QueueDepths:
+def queue_depths(*, settings: Settings, redis: redis.Redis) -> QueueDepths:
     """Per inbound stream: entries not yet read by the group (lag) plus read but unacknowledged
     (pending). Per drafting queue: tasks waiting in the broker."""
-    s = rt.settings
+    s, client = settings, redis
     streams: dict[str, int] = {}
     for stream in (s.inbound_chat_stream, s.inbound_email_stream):
         try:
-            groups = rt.redis.xinfo_groups(stream)
-        except redis.ResponseError:  # no such stream yet: nothing waits
+            groups = client.xinfo_groups(stream)
+        except ResponseError:  # no such stream yet: nothing waits
             streams[stream] = 0
             continue
         group = next((g for g in groups if _name(g) == s.consumer_group), None)
         if group is None:
-            streams[stream] = rt.redis.xlen(stream)
+            streams[stream] = client.xlen(stream)
         else:
             streams[stream] = int(group.get("lag") or 0) + int(group.get("pending") or 0)
-    pipe = rt.redis.pipeline(transaction=False)
+    pipe = client.pipeline(transaction=False)
     for queue in DRAFT_QUEUES:
         pipe.llen(queue)
     queues = dict(zip(DRAFT_QUEUES, (int(n) for n in pipe.execute())))
     return QueueDepths(streams, queues)
 
 
-def check_health(rt: Runtime, client_id: str | None) -> HealthReport:
-    s = rt.settings
+def check_health(
+    client_id: str | None, *, settings: Settings, redis: redis.Redis, sessions: Sessions,
+    model_client: ModelClient,
+) -> HealthReport:
+    s, client = settings, redis
     report = HealthReport()
-    report.checks["database"] = _timed(lambda: _db(rt))
-    report.checks["redis"] = _timed(lambda: {"ok": bool(rt.redis.ping())})
-    report.checks["backlog"] = _timed(lambda: _backlog(rt))
-    report.checks["workers"] = _timed(lambda: _workers(rt))
+    report.checks["database"] = _timed(lambda: _db(sessions))
+    report.checks["redis"] = _timed(lambda: {"ok": bool(client.ping())})
+    report.checks["backlog"] = _timed(lambda: _backlog(s, client))
+    report.checks["workers"] = _timed(lambda: _workers(s, client))
     client_model = None
     if client_id is not None:
-        report.checks["config"] = _timed(lambda: _config(rt, client_id))
+        report.checks["config"] = _timed(lambda: _config(sessions, client_id))
         client_model = report.checks["config"].get("model")
     model = client_model or s.llm_model
-    report.checks["model"] = _timed(lambda: _model(rt, model))
+    report.checks["model"] = _timed(lambda: _model(s, model_client, model))
     return report
 
 
@@ -112,26 +117,26 @@ def _timed(check) -> dict:  # noqa: ANN001
     return result
 
 
-def _db(rt: Runtime) -> dict:
-    with rt.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+def _db(sessions: Sessions) -> dict:
+    with sessions() as session:
+        session.execute(text("SELECT 1"))
     return {"ok": True}
 
 
-def _backlog(rt: Runtime) -> dict:
-    depths = queue_depths(rt)
+def _backlog(settings: Settings, client: redis.Redis) -> dict:
+    depths = queue_depths(settings=settings, redis=client)
     worst = max([*depths.streams.values(), *depths.queues.values(), 0])
-    return {"ok": worst <= rt.settings.health_max_backlog, "streamLag": depths.streams,
-            "queued": depths.queues, "limit": rt.settings.health_max_backlog}
+    return {"ok": worst <= settings.health_max_backlog, "streamLag": depths.streams,
+            "queued": depths.queues, "limit": settings.health_max_backlog}
 
 
-def _workers(rt: Runtime) -> dict:
-    alive = live_workers(rt.redis, rt.settings.redis_namespace, rt.settings.health_heartbeat_seconds)
+def _workers(settings: Settings, client: redis.Redis) -> dict:
+    alive = live_workers(client, settings.redis_namespace, settings.health_heartbeat_seconds)
     return {"ok": bool(alive), "alive": alive}
 
 
-def _config(rt: Runtime, client_id: str) -> dict:
-    with rt.sessions() as session:
+def _config(sessions: Sessions, client_id: str) -> dict:
+    with sessions() as session:
         if not tenants.client_exists(session, client_id):
             return {"ok": False, "error": "client is not registered"}
         row = tenants.active_config(session, client_id)
@@ -141,14 +146,14 @@ def _config(rt: Runtime, client_id: str) -> dict:
             "model": row.fields.get("model")}
 
 
-def _model(rt: Runtime, model: str | None) -> dict:
+def _model(settings: Settings, model_client: ModelClient, model: str | None) -> dict:
     if model is None:
         return {"ok": True, "model": None, "note": "no model set: the offline drafter writes "
                 "degraded drafts"}
-    state = rt.model_client.state(model) if hasattr(rt.model_client, "state") else "unknown"
+    state = model_client.state(model) if hasattr(model_client, "state") else "unknown"
     out: dict = {"model": model, "breaker": state}
-    if rt.settings.llm_api_base:
-        out["endpoint"] = _endpoint_reachable(rt.settings.llm_api_base)
+    if settings.llm_api_base:
+        out["endpoint"] = _endpoint_reachable(settings.llm_api_base)
     out["ok"] = state != "open" and out.get("endpoint", True) is True
     return out
 

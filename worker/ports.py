@@ -1,9 +1,20 @@
-"""The seams between the pipeline and the outside world. Fakes implement these in unit tests."""
+"""The seams between the pipeline and the outside world, by name. The composition root
+(worker/bootstrap.py) wires the real adapters; tests/support/fakes.py has in-memory ones."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # types only: the ports module imports nothing at run time
+    from sqlalchemy.orm import Session
+
+    from schema.agent_config import ResolvedConfig
+    from worker.adapters.client_limits import LimitPolicy
+    from worker.store.models import InboundMessage
 
 
 @dataclass(frozen=True)
@@ -12,6 +23,28 @@ class ModelResponse:
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+
+
+@dataclass(frozen=True)
+class CallAudit:
+    """One model call attempt, written beside the draft (or the failure) it led to."""
+
+    model: str
+    attempt: int
+    latency_ms: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class DraftRecord:
+    """A draft as it will be stored: its columns, the payload reviewers get, and its calls."""
+
+    draft: dict[str, Any]  # Draft columns
+    outbox_payload: dict[str, Any]
+    calls: list[CallAudit] = field(default_factory=list)
 
 
 class ModelClient(Protocol):
@@ -35,3 +68,68 @@ class Publisher(Protocol):
 class Embedder(Protocol):
     def embed(self, texts: list[str], timeout: float | None = None) -> list[list[float]]:
         """Unit-length vectors, one per text. Raises TransientError or PermanentError."""
+
+
+class Sessions(Protocol):
+    """A sessionmaker: `sessions()` reads, `sessions.begin()` is one transaction."""
+
+    def __call__(self) -> Session: ...
+
+    def begin(self) -> AbstractContextManager[Session]: ...
+
+
+class Configs(Protocol):
+    def resolve(self, client_id: str) -> ResolvedConfig | None:
+        """The client's active config (defaults if none), None if the client is unknown."""
+
+    def invalidate(self, client_id: str | None = None) -> None:
+        """Forget the cached config of one client (or all)."""
+
+
+class Limits(Protocol):
+    def defer_until(self, client_id: str, policy: LimitPolicy) -> tuple[datetime, str] | None:
+        """When the client may draft again and why, or None to go ahead (counts one draft)."""
+
+    def record_usage(self, client_id: str, tokens: int, cost_usd: float) -> None:
+        """Count tokens and cost towards the client's daily budget."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+
+
+class DraftStore(Protocol):
+    """What the drafting use case stores; each call is one transaction."""
+
+    def claim(
+        self, client_id: str, message_id: str, lease_seconds: int, owner: str
+    ) -> InboundMessage | None:
+        """Lease the message for drafting (attempts + 1), unless it is drafted, failed for good
+        or leased to another owner."""
+
+    def lead_key(self, message: InboundMessage) -> str | None:
+        """The message's lead key (leads.lead_key), if it names a lead."""
+
+    def superseded(self, message: InboundMessage) -> bool:
+        """Has the lead written again in this conversation since `message` arrived?"""
+
+    def mark_superseded(self, message: InboundMessage) -> None:
+        """Skip the message for good: a newer one in its conversation gets the draft."""
+
+    def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str) -> bool:
+        """Draft, outbox row (pending drafts only), call audit and message status together.
+        False when the message already had a draft (only the audit is written)."""
+
+    def record_failure(
+        self, message: InboundMessage, *, kind: str, error: str,
+        next_attempt_at: datetime | None, calls: list[CallAudit],
+    ) -> None:
+        """Release the lease with the reason there is no draft, and the calls that led to it."""
+
+    def mark_published(self, client_id: str, draft_ids: list[str]) -> None:
+        """The drafts' outbox rows reached the outbound stream."""
+
+
+# Recall for one claimed message: what the prompt may use, and a note when recall was cut short.
+Recall = Callable[["InboundMessage"], "tuple[list[Any], str | None]"]

@@ -15,7 +15,7 @@ import uvicorn
 
 from tests.integration.conftest import make_runtime  # noqa: F401 - fixture
 from worker.api.app import create_app
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import api_keys, tenants
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ class ThreadDispatcher:
 
         assert self.rt is not None
         t = threading.Thread(
-            target=draft_message, args=(self.rt, client_id, message_id, f"t-{message_id}")
+            target=self.rt.call, args=(draft_message, client_id, message_id, f"t-{message_id}")
         )
         self.threads.append(t)
         t.start()

@@ -1,7 +1,7 @@
 """`agent-runtime worker`, unchanged, plus one observer for the fault suite.
 
 Run as `python -m tests.faults.worker_probe worker --concurrency=… -n name@%h`: the same Typer
-command line (`worker.cli.main`) as the `agent-runtime` console script, with a Celery
+command line (`tasks.cli`) as the `agent-runtime` console script, with a Celery
 `task_postrun` handler that appends one JSON line per finished `drafts.draft_message` run to
 `$FAULT_PROBE_DIR/tasks-<pid>.jsonl` (task id, message id, state, the outcome the task returned).
 The suite counts "task runs that reported drafted" from these lines; nothing else differs.
@@ -46,7 +46,7 @@ signals.task_postrun.connect(_record, weak=False)
 
 
 if __name__ == "__main__":
-    from worker.cli import main
+    from tasks.cli import main
 
     sys.argv = ["agent-runtime", *sys.argv[1:]]
     main()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.conftest import REDIS_URL
-from worker.runtime import Runtime, build_runtime
+from worker.bootstrap import Runtime, bootstrap
 from worker.settings import Settings
 from worker.store import tenants
 
@@ -46,7 +46,7 @@ def make_runtime(database_url, redis_client, stream_names, fake_llm):  # noqa: A
             **stream_names,
             **overrides,
         }
-        rt = build_runtime(Settings(**values), RecordingDispatcher())
+        rt = bootstrap(Settings(**values), RecordingDispatcher())
         built.append(rt)
         return rt
 

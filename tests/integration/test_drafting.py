@@ -23,7 +23,7 @@ CONTRACT_KEYS = {
 def _ingest(rt, channel: str, payload: dict) -> str:  # noqa: ANN001
     """Push one event through ingress; returns the stored message id."""
     push(rt, channel, payload)
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     ingress.handle(ingress.read(block_ms=None))
     client_id, message_id, _ = rt.dispatcher.handed[-1]
@@ -32,7 +32,7 @@ def _ingest(rt, channel: str, payload: dict) -> str:  # noqa: ANN001
 
 def _draft(rt, client_id: str, payload: dict, channel: str = "chat"):  # noqa: ANN001, ANN202
     message_id = _ingest(rt, channel, {"clientId": client_id, **payload})
-    return draft_message(rt, client_id, message_id, attempt_id="test"), message_id
+    return rt.call(draft_message, client_id, message_id, attempt_id="test"), message_id
 
 
 def _script(fake_llm, model: str, responses: list[str]) -> None:  # noqa: ANN001
@@ -77,7 +77,7 @@ def test_email_draft_has_reply_subject_without_stacking_and_in_reply_to(rt):
 def test_the_same_message_is_never_drafted_twice(rt):
     set_config(rt, "dealer-a")
     outcome, message_id = _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
-    again = draft_message(rt, "dealer-a", message_id, attempt_id="redelivered")
+    again = rt.call(draft_message, "dealer-a", message_id, attempt_id="redelivered")
     assert (outcome.status, again.status) == ("drafted", "skipped")
     assert len(outbound(rt)) == 1
     with rt.sessions() as s:
@@ -199,8 +199,8 @@ def test_outbox_rows_left_unpublished_are_relayed_once(make_runtime):
         _draft(rt, "dealer-a", {"eventId": "e1", "message": "Hi"})
     assert outbound(rt) == []
     rt.publisher = working
-    assert relay_outbox(rt) == 1
-    assert relay_outbox(rt) == 0
+    assert rt.call(relay_outbox) == 1
+    assert rt.call(relay_outbox) == 0
     [draft] = outbound(rt)
     assert draft["eventId"] == "e1"
 
@@ -218,7 +218,7 @@ def test_failures_past_the_budget_wait_for_an_operator_then_draft(make_runtime, 
     assert outcome.status == "failed"
     with rt.sessions() as s:
         assert s.get(InboundMessage, message_id).failure_kind == "permanent"
-    assert reprocess_due(rt) == 0  # permanent: beat leaves it alone
+    assert rt.call(reprocess_due) == 0  # permanent: beat leaves it alone
 
     runner = CliRunner()
     env = {"DATABASE_URL": rt.settings.database_url, "COLUMNS": "200"}
@@ -229,9 +229,9 @@ def test_failures_past_the_budget_wait_for_an_operator_then_draft(make_runtime, 
     assert retried.exit_code == 0, retried.output
 
     rt.dispatcher.handed.clear()
-    assert reprocess_due(rt) == 1
+    assert rt.call(reprocess_due) == 1
     assert rt.dispatcher.handed == [("dealer-a", message_id, "chat")]
-    assert draft_message(rt, "dealer-a", message_id, attempt_id="operator").status == "drafted"
+    assert rt.call(draft_message, "dealer-a", message_id, attempt_id="operator").status == "drafted"
     assert [d["eventId"] for d in outbound(rt)] == ["e1"]
 
 
@@ -297,13 +297,13 @@ def test_a_chat_draft_overtaken_by_a_newer_message_is_stale_and_not_published(ma
 
     result = {}
     worker = threading.Thread(
-        target=lambda: result.update(o=draft_message(rt, "dealer-a", first_id, "w1")))
+        target=lambda: result.update(o=rt.call(draft_message, "dealer-a", first_id, "w1")))
     worker.start()  # the model takes 300 ms; meanwhile the lead writes again
     second_id = _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e2",
                                      "message": "Or blue?", "conversationId": "c1"})
     worker.join()
     assert result["o"].status == "stale"
-    assert draft_message(rt, "dealer-a", second_id, "w2").status == "drafted"
+    assert rt.call(draft_message, "dealer-a", second_id, "w2").status == "drafted"
     [published] = outbound(rt)
     assert published["eventId"] == "e2"
     with rt.sessions() as s:  # the newest answers both
@@ -321,7 +321,7 @@ def test_a_chat_message_already_overtaken_is_not_sent_to_the_model(make_runtime,
                                     "conversationId": "c1"})
     _ingest(rt, "chat", {"clientId": "dealer-a", "eventId": "e2", "message": "Hello?",
                          "conversationId": "c1"})
-    assert draft_message(rt, "dealer-a", first_id, "w1").status == "skipped"
+    assert rt.call(draft_message, "dealer-a", first_id, "w1").status == "skipped"
     assert _stats(fake_llm).get("overtaken", 0) == 0
     with rt.sessions() as s:
         assert "superseded" in s.get(InboundMessage, first_id).last_error

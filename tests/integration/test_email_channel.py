@@ -23,11 +23,11 @@ def _prompt_sent(fake_llm, model: str) -> str:  # noqa: ANN001
 
 def _ingest_and_draft(rt, event: dict) -> None:  # noqa: ANN001
     push(rt, "email", event)
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     ingress.handle(ingress.read(block_ms=None))
     for client_id, message_id, _ in rt.dispatcher.handed:
-        draft_message(rt, client_id, message_id, attempt_id="t")
+        rt.call(draft_message, client_id, message_id, attempt_id="t")
 
 
 def test_a_gmail_reply_reaches_the_model_without_its_quoted_history(make_runtime, fake_llm):

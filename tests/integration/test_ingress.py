@@ -21,7 +21,7 @@ def _pending(rt, stream: str) -> int:  # noqa: ANN001
 
 def test_valid_events_are_stored_handed_over_and_acknowledged(rt):
     set_config(rt, "dealer-a", name="Ava")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     push(rt, "chat", {"eventId": "c1", "clientId": "dealer-a", "message": "Hi", "leadId": "L1"})
     push(rt, "email", {"eventId": "e1", "clientId": "dealer-a", "message": "Hello",
@@ -40,7 +40,7 @@ def test_valid_events_are_stored_handed_over_and_acknowledged(rt):
 
 def test_repeated_event_id_is_stored_once(rt):
     set_config(rt, "dealer-a")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     event = {"eventId": "same", "clientId": "dealer-a", "message": "Hi"}
     push(rt, "chat", event)
@@ -55,7 +55,7 @@ def test_repeated_event_id_is_stored_once(rt):
 def test_same_event_id_in_two_tenants_is_two_messages(rt):
     set_config(rt, "dealer-a")
     set_config(rt, "dealer-b")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     push(rt, "chat", {"eventId": "42", "clientId": "dealer-a", "message": "Hi"})
     push(rt, "chat", {"eventId": "42", "clientId": "dealer-b", "message": "Hi"})
@@ -66,7 +66,7 @@ def test_same_event_id_in_two_tenants_is_two_messages(rt):
 
 def test_bad_entries_are_kept_aside_with_reason_and_do_not_stop_the_rest(rt):
     set_config(rt, "dealer-a", allowedModels=["openai/allowed"])
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     bad = {
         b"not json": "not valid JSON",
@@ -96,12 +96,12 @@ def test_bad_entries_are_kept_aside_with_reason_and_do_not_stop_the_rest(rt):
 
 def test_entries_read_but_not_acknowledged_are_taken_over_after_a_crash(rt):
     set_config(rt, "dealer-a")
-    crashed = Ingress(rt, name="crashed")
+    crashed = rt.call(Ingress, "crashed")
     crashed.setup()
     push(rt, "chat", {"eventId": "c1", "clientId": "dealer-a", "message": "Hi"})
     assert len(crashed.read(block_ms=None)) == 1  # read, then "died" before storing
 
-    survivor = Ingress(rt, name="survivor")
+    survivor = rt.call(Ingress, "survivor")
     import worker.ingress.consumer as consumer
 
     original = consumer.CLAIM_IDLE_MS
@@ -117,7 +117,7 @@ def test_entries_read_but_not_acknowledged_are_taken_over_after_a_crash(rt):
 
 def test_an_entry_that_keeps_failing_is_set_aside_and_the_rest_go_on(rt, monkeypatch):
     set_config(rt, "dealer-a")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     push(rt, "chat", {"eventId": "poison", "clientId": "dealer-a", "message": "boom"})
     push(rt, "chat", {"eventId": "good", "clientId": "dealer-a", "message": "fine"})
@@ -145,7 +145,7 @@ def test_an_entry_that_keeps_failing_is_set_aside_and_the_rest_go_on(rt, monkeyp
 
 def test_a_nul_in_the_claimed_ids_is_still_kept_aside_and_the_batch_goes_on(rt):
     set_config(rt, "dealer-a")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     push(rt, "chat", {"eventId": "bad\u0000id", "clientId": "dealer\u0000a", "message": "Hi"})
     push(rt, "chat", {"eventId": "good", "clientId": "dealer-a", "message": "Hi"})
@@ -162,7 +162,7 @@ def test_ingress_recreates_its_group_when_redis_lost_everything(rt):
     import time
 
     set_config(rt, "dealer-a")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     stop = threading.Event()
     runner = threading.Thread(target=ingress.run, args=(stop,), daemon=True)
     runner.start()
@@ -193,7 +193,7 @@ def _wait_for_message(rt, event_id: str, timeout: float = 20.0) -> None:  # noqa
 def test_a_chat_is_stored_and_handed_over_before_an_email_backlog(rt):
     """A person waits on a chat: it must not queue behind e-mail already in the stream."""
     set_config(rt, "dealer-a")
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     for i in range(60):
         push(rt, "email", {"eventId": f"e{i}", "clientId": "dealer-a", "message": "Hello",

@@ -30,11 +30,11 @@ def _prompt(fake_llm, model: str) -> str:  # noqa: ANN001
 def _send(rt, channel: str, event: dict) -> str:  # noqa: ANN001
     """Ingest one event and draft it; returns the stored message id."""
     push(rt, channel, {"clientId": "autohaus", **event})
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     ingress.handle(ingress.read(block_ms=None))
     client_id, message_id, _ = rt.dispatcher.handed[-1]
-    draft_message(rt, client_id, message_id, attempt_id=f"t-{message_id}")
+    rt.call(draft_message, client_id, message_id, attempt_id=f"t-{message_id}")
     return message_id
 
 

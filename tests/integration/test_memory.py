@@ -85,7 +85,7 @@ def test_recall_over_its_budget_drafts_without_memory_and_says_so(make_runtime, 
     holder.start()
     locked.wait(10)
     try:
-        outcome = draft_message(rt, "dealer-a", message_id, attempt_id="t")
+        outcome = rt.call(draft_message, "dealer-a", message_id, attempt_id="t")
     finally:
         release.set()
         holder.join()

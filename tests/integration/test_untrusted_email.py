@@ -31,11 +31,11 @@ def test_hidden_text_never_reaches_the_model_and_the_draft_says_what_was_removed
     rt = make_runtime(llm_model="openai/untrusted-email")
     set_config(rt, "autohaus")
     push(rt, "email", {"eventId": "h1", "clientId": "autohaus", "rawMime": RAW})
-    ingress = Ingress(rt, name="t")
+    ingress = rt.call(Ingress, "t")
     ingress.setup()
     ingress.handle(ingress.read(block_ms=None))
     client_id, message_id, _ = rt.dispatcher.handed[-1]
-    draft_message(rt, client_id, message_id, attempt_id="t")
+    rt.call(draft_message, client_id, message_id, attempt_id="t")
 
     last = httpx.get(fake_llm.url.rsplit("/v1", 1)[0] + "/_last",
                      params={"model": "untrusted-email"}).json()

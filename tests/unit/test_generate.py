@@ -14,7 +14,8 @@ from worker.errors import (
     PermanentError,
     TransientError,
 )
-from worker.pipeline.generate import RetryPolicy, generate, parse_reply
+from worker.pipeline.generate import generate, parse_reply
+from worker.retry import RetryPolicy
 from worker.ports import ModelResponse
 
 FAST = RetryPolicy(max_attempts=3, base_seconds=0.001, max_seconds=0.002)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
 
 from schema.agent_config import AgentConfigFields, ResolvedConfig
 from schema.drafts import ModelReply, Usage
-from worker.pipeline.draft import _record
+from worker.pipeline.record import draft_record
+from worker.pipeline.reply import Written
 from worker.pipeline.offline_drafter import holding_reply
 from worker.pipeline.prompt import LeadMessage, Recalled
 
@@ -117,12 +119,13 @@ STORED = SimpleNamespace(
     event_id="evt-1", client_id="client-a", channel="email", external_conversation_id="conv-1",
     external_lead_id="lead-9", subject="Quote please", message_id="<m1@example.com>",
 )
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 RESOLVED = ResolvedConfig(client_id="client-a", config_id="cfg-1", version=3, fields=CONFIG)
 
 
 def test_holding_reply_draft_is_marked_degraded_with_no_model():
     reply = holding_reply(CONFIG, lead(channel="email", subject="Quote please"), [])
-    record = _record(STORED, RESOLVED, reply, None, Usage(), [], 12, [])
+    record = draft_record(STORED, RESOLVED, Written(reply, None, Usage()), [], 12, NOW)
     payload = record.outbox_payload
     assert payload["degraded"] is True
     assert payload["model"] is None
@@ -134,6 +137,6 @@ def test_holding_reply_draft_is_marked_degraded_with_no_model():
 
 def test_model_written_draft_is_not_marked_degraded():
     reply = ModelReply(reply="Hello!", quickReplies=["Yes"])
-    record = _record(STORED, RESOLVED, reply, "m/a", Usage(), [], 12, [])
+    record = draft_record(STORED, RESOLVED, Written(reply, "m/a", Usage()), [], 12, NOW)
     assert record.outbox_payload["degraded"] is False
     assert record.outbox_payload["model"] == "m/a"

@@ -22,7 +22,7 @@ from worker.errors import BadEvent
 from worker.health import check_health
 from worker.ingress.direct import accept_chat
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import replies, stats, tenants
 from worker.store.models import Draft, InboundMessage
 
@@ -54,7 +54,7 @@ async def reply(
     event["eventId"] = body.event_id or f"api-{ULID()}"
     event["clientId"] = client
     try:
-        await run_in_threadpool(accept_chat, rt, event)
+        await run_in_threadpool(rt.call, accept_chat, event)
     except BadEvent as exc:
         raise HTTPException(422, str(exc)) from exc
     deadline = time.monotonic() + (rt.settings.reply_wait_seconds if wait is None else wait)
@@ -201,7 +201,7 @@ def health(
 ) -> HealthOut:
     """Database, Redis, stream lag and queues, worker heartbeat, model reachability and (for
     a client) whether it has an active config. 200 only when every check passes."""
-    report = check_health(rt, client)
+    report = rt.call(check_health, client)
     if not report.healthy:
         response.status_code = 503
     return HealthOut(clientId=client, **report.as_json())

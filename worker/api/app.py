@@ -13,18 +13,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from worker import metrics
+from worker.adapters.infrastructure import INFRASTRUCTURE_ERRORS
 from worker.api import agent, knowledge, review
 from worker.api.auth import KeyCache
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.settings import Settings
 
 ROUTERS = [agent.router, review.router, knowledge.router]
@@ -47,7 +46,7 @@ def create_app(
         runtime.listen(keys=app.state.keys.invalidate)
         from worker.health import queue_depths
 
-        metrics.watch_queues(lambda: queue_depths(runtime))
+        metrics.watch_queues(lambda: runtime.call(queue_depths))
         log.info("api.ready")
         yield
         if owned:
@@ -65,9 +64,8 @@ def create_app(
         app.include_router(router)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(RequestMetrics)
-    app.add_exception_handler(OperationalError, _unavailable)
-    app.add_exception_handler(redis.ConnectionError, _unavailable)
-    app.add_exception_handler(redis.TimeoutError, _unavailable)
+    for error in INFRASTRUCTURE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
     return app
 
 
@@ -79,10 +77,9 @@ async def _unavailable(_request, exc: Exception) -> JSONResponse:  # noqa: ANN00
 
 
 def _build_runtime(settings: Settings) -> Runtime:
-    from tasks.dispatch import CeleryDispatcher
-    from worker.runtime import build_runtime
+    from worker.bootstrap import bootstrap
 
-    return build_runtime(settings, CeleryDispatcher())
+    return bootstrap(settings)
 
 
 async def _metrics(_request) -> Response:  # noqa: ANN001

@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import api_keys, tenants
 from worker.store.api_keys import Caller
 

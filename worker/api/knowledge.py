@@ -28,7 +28,7 @@ from worker.knowledge.audience import Audience, parse_segment
 from worker.knowledge.errors import InvalidInput, KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 
 router = APIRouter(prefix="/api/agent/kb", tags=["knowledge base"])
 
@@ -41,9 +41,9 @@ _STATUS = r"^(queued|processing|ready|failed)$"
 
 def documents_queue(request: Request) -> DocumentQueue:
     if request.app.state.documents is None:
-        from tasks.knowledge import CeleryDocumentQueue
+        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
-        request.app.state.documents = CeleryDocumentQueue()
+        request.app.state.documents = CeleryDocumentQueue(make_celery(request.app.state.rt.settings))
     return request.app.state.documents
 
 

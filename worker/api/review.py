@@ -20,7 +20,7 @@ from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
 from worker.errors import AgentRuntimeError
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.bootstrap import Runtime
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft

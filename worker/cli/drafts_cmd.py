@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.cli.common import fail, print_json, session_scope
-from worker.store import drafts
+from worker.store import drafts, outbox
 
 app = typer.Typer(help="Drafts waiting for (or past) human review.")
 
@@ -40,7 +40,7 @@ def show_draft(client_id: str, draft_id: str) -> None:
         draft = drafts.get_draft(session, client_id, draft_id)
         if draft is None:
             fail(f"no draft {draft_id!r} for client {client_id!r}")
-        payload = drafts.outbox_payload(session, client_id, draft_id) or {}
+        payload = outbox.payload_of(session, client_id, draft_id) or {}
         payload["status"] = draft.status
         review = {"reviewedAt": draft.reviewed_at and draft.reviewed_at.isoformat(),
                   "editedText": draft.edited_text, "editDistance": draft.edit_distance,

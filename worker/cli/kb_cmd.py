@@ -45,9 +45,9 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     if inline:
         queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds)
     else:
-        from tasks.knowledge import CeleryDocumentQueue
+        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
-        queue = CeleryDocumentQueue()
+        queue = CeleryDocumentQueue(make_celery(cfg))
     try:
         yield sessions, queue
     except KnowledgeError as exc:

@@ -1,8 +1,8 @@
-"""Entry point of `agent-runtime`."""
+"""Entry point of `agent-runtime`. The Celery commands (`worker`, `beat`) join it in
+tasks/cli.py, the console script's module, so nothing here imports the tasks."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -66,7 +66,7 @@ def send(
 def ingress() -> None:
     """Run the inbound stream consumer until SIGTERM/SIGINT."""
     from schema.events import Channel
-    from tasks.app import runtime
+    from worker.bootstrap import bootstrap
     from worker.ingress.consumer import Ingress, consumer_name
 
     cfg = settings()
@@ -81,9 +81,10 @@ def ingress() -> None:
     # arrives, never after the e-mail batch in progress. A short GIL switch interval keeps
     # e-mail parsing (pure Python) from holding the chat thread up for long.
     sys.setswitchinterval(0.001)
-    rt = runtime()
+    rt = bootstrap(cfg)
+    rt.listen()  # config changes reach this process within a second
     base = consumer_name()
-    ingresses = [Ingress(rt, name=f"{base}-{c.value}", channels=(c,))
+    ingresses = [rt.call(Ingress, f"{base}-{c.value}", (c,))
                  for c in (Channel.CHAT, Channel.EMAIL)]
     for each in ingresses:
         each.setup()  # the consumer groups exist: entries added from now on are read
@@ -101,58 +102,6 @@ def ingress() -> None:
         thread.join()
     if died:
         raise SystemExit(1)
-
-
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def worker(
-    ctx: typer.Context,
-    nice: int = typer.Option(
-        0, "--nice", min=0, max=19,
-        help="lower this worker's CPU priority (the Procfile's all-queue worker uses 10, so a "
-        "CPU-bound e-mail backlog yields to the chat worker and ingress)",
-    ),
-) -> None:
-    """Run a drafting worker (Celery). Extra arguments go to `celery worker`.
-
-    Exits non-zero whenever it stops without being told to (even where Celery would exit 0,
-    as after some broker reconnects), so any supervisor restarts it."""
-    from tasks.app import app as celery_app
-    from tasks.app import stop_requested
-
-    if nice:
-        os.nice(nice)
-
-    args = [
-        "worker",
-        "--pool=threads",
-        "--concurrency=200",
-        "--queues=drafts.chat,drafts.email,maintenance",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel=INFO",
-        *ctx.args,
-    ]
-    try:
-        celery_app.worker_main(argv=args)
-        code: object = 0
-    except SystemExit as exc:
-        code = exc.code
-    if not code and not stop_requested.is_set():
-        from worker.logs import log
-
-        log.error("worker.stopped_unasked", exit_code=code)
-        code = 1
-    raise SystemExit(code)
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def beat(ctx: typer.Context) -> None:
-    """Run the scheduler for failed-reply reprocessing and the outbox relay."""
-    from tasks.app import app as celery_app
-
-    celery_app.start(argv=["beat", "--loglevel=INFO", *ctx.args])
 
 
 @app.command()

@@ -22,7 +22,7 @@ def health(client_id: str = typer.Argument(None, help="also check this client's 
 
     rt = _runtime()
     try:
-        report = check_health(rt, client_id)
+        report = rt.call(check_health, client_id)
     finally:
         rt.close()
     print_json({"clientId": client_id, **report.as_json()})
@@ -69,7 +69,6 @@ def stats_(
 
 
 def _runtime():  # noqa: ANN202
-    from tasks.dispatch import CeleryDispatcher
-    from worker.runtime import build_runtime
+    from worker.bootstrap import bootstrap
 
-    return build_runtime(settings(), CeleryDispatcher())
+    return bootstrap(settings())

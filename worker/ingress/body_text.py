@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from worker.ingress.html_visible import visible_text
+from worker.ingress.html_visible import VisibleHtml, visible_html
 from worker.ingress.mime_bounds import MAX_HTML_CHARS
-from worker.ingress.text_clean import Findings
+from worker.ingress.text_clean import Findings, clean_text
 
 # Words of one part missing from the other (counted with repeats) before the parts "disagree":
 # a couple is how two renderings differ ("image", an alt text); a sentence is not.
@@ -27,11 +27,12 @@ def displayed_text(plain_parts: list[str], html_parts: list[str], found: Finding
     plain = "\n\n".join(t.strip() for t in plain_parts if t.strip())
     if not html_parts:
         return found.text("body", plain)
-    html = _html_text(html_parts, found)
+    html = _visible(html_parts, found)
     if not plain.strip():
-        return html
+        return _text(html, found)
     plain = found.text("body", plain)
-    plain_words, html_words = _words(plain), _words(html)
+    plain_words = _words(plain)
+    html_words = _words(clean_text("\n".join(h.words() for h in html))[0])
     missing_in_html, missing_in_plain = plain_words - html_words, html_words - plain_words
     if missing_in_html.total() < DISAGREE_WORDS and missing_in_plain.total() < DISAGREE_WORDS:
         return plain
@@ -41,20 +42,23 @@ def displayed_text(plain_parts: list[str], html_parts: list[str], found: Finding
         f" {', '.join(sorted(missing_in_html)[:5]) or '-'};"
         f" {missing_in_plain.total()} only in the HTML)"
     )
-    return html
+    return _text(html, found)
 
 
-def _html_text(html_parts: list[str], found: Findings) -> str:
-    converted, budget = [], MAX_HTML_CHARS  # one budget for all HTML parts together
+def _visible(html_parts: list[str], found: Findings) -> list[VisibleHtml]:
+    parsed, budget = [], MAX_HTML_CHARS  # one budget for all HTML parts together
     for html in html_parts:
         if budget <= 0:
             break
-        visible = visible_text(html[:budget])
+        visible = visible_html(html[:budget])
         budget -= min(len(html), budget)
         found.hidden_html(visible.hidden)
-        if visible.text:
-            converted.append(visible.text)
-    return found.text("body", "\n\n".join(converted))
+        parsed.append(visible)
+    return parsed
+
+
+def _text(parts: list[VisibleHtml], found: Findings) -> str:
+    return found.text("body", "\n\n".join(t for t in (p.text() for p in parts) if t))
 
 
 def _words(text: str) -> Counter[str]:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import redis
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from schema.events import Channel, InboundEvent
@@ -23,10 +24,12 @@ from worker.ingress.decode import claimed_ids, decode_entry
 from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.normalize import accepted_message
 from worker.leads import lead_secret
+from worker.adapters.infrastructure import is_outage
 from worker.adapters.streams import ensure_group
 from worker import metrics
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.ports import Configs, Dispatcher, Sessions
+from worker.settings import Settings
 from worker.store import addresses, messages, rejections
 from worker.store.messages import NewMessage
 from worker.store.rejections import Rejection
@@ -61,11 +64,14 @@ class Ingress:
     """One consumer of the inbound streams of `channels` (default: both)."""
 
     def __init__(
-        self, rt: Runtime, name: str | None = None, channels: tuple[Channel, ...] | None = None
+        self, name: str | None = None, channels: tuple[Channel, ...] | None = None, *,
+        settings: Settings, redis: redis.Redis, sessions: Sessions, configs: Configs,
+        dispatcher: Dispatcher,
     ):
-        self.rt = rt
+        self.settings, self.redis, self.sessions = settings, redis, sessions
+        self.configs, self.dispatcher = configs, dispatcher
         self.name = name or consumer_name()
-        s = rt.settings
+        s = settings
         wanted = channels or (Channel.EMAIL, Channel.CHAT)
         self.channels = {s.stream_for(c.value): c for c in wanted}
         self.group = s.consumer_group
@@ -73,7 +79,7 @@ class Ingress:
 
     def setup(self) -> None:
         for stream in self.channels:
-            ensure_group(self.rt.redis, stream, self.group)
+            ensure_group(self.redis, stream, self.group)
 
     def read(self, start: str = ">", block_ms: int | None = None) -> list[Entry]:
         """New entries (start '>'), or this consumer's own unacknowledged ones (start '0').
@@ -81,7 +87,7 @@ class Ingress:
         New chat entries come first, and e-mail is read in small batches: a person waiting on
         a chat never waits for more than one short e-mail batch to be stored (issue: chat drafts
         stay fast behind an e-mail backlog)."""
-        s = self.rt.settings
+        s = self.settings
         if start != ">":
             return self._read(dict.fromkeys(self.channels, start), s.ingress_batch_size, None)
         if len(self.channels) > 1:
@@ -93,7 +99,7 @@ class Ingress:
         return self._read(dict.fromkeys(self.channels, ">"), count, block_ms)
 
     def _read(self, streams: dict[str, str], count: int, block_ms: int | None) -> list[Entry]:
-        response = self.rt.redis.xreadgroup(
+        response = self.redis.xreadgroup(
             self.group, self.name, streams, count=count, block=block_ms
         )
         return [
@@ -108,9 +114,9 @@ class Ingress:
         """Entries a dead consumer read but never acknowledged."""
         taken: list[Entry] = []
         for stream, channel in self.channels.items():
-            result = self.rt.redis.xautoclaim(
+            result = self.redis.xautoclaim(
                 stream, self.group, self.name, CLAIM_IDLE_MS, "0-0",
-                count=self.rt.settings.ingress_batch_size,
+                count=self.settings.ingress_batch_size,
             )
             for entry_id, fields in result[1]:
                 if fields is not None:
@@ -132,7 +138,7 @@ class Ingress:
         enqueued = 0
         for ref in refs:
             if ref.needs_drafting:
-                self.rt.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+                self.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
                 enqueued += 1
         self._ack(entries)
         for r in rejected:
@@ -147,13 +153,13 @@ class Ingress:
         parts = parse_raw_mime(event.raw_mime) if event.raw_mime is not None else None
         if event.client_id is None:
             event = self._route(event, parts)
-        config = self.rt.configs.resolve(event.client_id)
+        config = self.configs.resolve(event.client_id)
         return accepted_message(event, config, self._secret, parts)
 
     def _route(self, event: InboundEvent, parts: EmailParts | None) -> InboundEvent:
         """An e-mail without clientId belongs to the client that registered its recipient."""
         recipients = parts.recipients if parts else ()
-        with self.rt.sessions() as session:
+        with self.sessions() as session:
             client_id = addresses.client_for(session, recipients)
         if client_id is None:
             shown = ", ".join(recipients[:5]) or "none"
@@ -171,7 +177,7 @@ class Ingress:
         self, accepted: list[tuple[Entry, NewMessage]], rejected: list[Rejection]
     ) -> list[messages.StoredRef]:
         try:
-            with self.rt.sessions.begin() as session:
+            with self.sessions.begin() as session:
                 rejections.keep_aside(session, rejected)
                 return messages.store_messages(session, [m for _, m in accepted])
         except OperationalError:
@@ -182,17 +188,17 @@ class Ingress:
         # One row the database refuses (e.g. a value it cannot hold) must not block the rest:
         # store one by one and keep aside what still fails, with the database's reason.
         refs: list[messages.StoredRef] = []
-        with self.rt.sessions.begin() as session:
+        with self.sessions.begin() as session:
             rejections.keep_aside(session, rejected)
         for entry, message in accepted:
             try:
-                with self.rt.sessions.begin() as session:
+                with self.sessions.begin() as session:
                     refs.extend(messages.store_messages(session, [message]))
             except OperationalError:
                 raise
             except DBAPIError as exc:
                 reason = f"could not be stored: {str(exc.orig).splitlines()[0][:300]}"
-                with self.rt.sessions.begin() as session:
+                with self.sessions.begin() as session:
                     rejections.keep_aside(session, [self._rejection(entry, reason)])
         return refs
 
@@ -200,7 +206,7 @@ class Ingress:
         by_stream: dict[str, list[str]] = defaultdict(list)
         for entry in entries:
             by_stream[entry.stream].append(entry.entry_id)
-        pipe = self.rt.redis.pipeline(transaction=False)
+        pipe = self.redis.pipeline(transaction=False)
         for stream, ids in by_stream.items():
             pipe.xack(stream, self.group, *ids)
         pipe.execute()
@@ -209,21 +215,21 @@ class Ingress:
         """Keep aside this consumer's pending entries delivered MAX_DELIVERIES times or more."""
         poisoned = []
         for stream, channel in self.channels.items():
-            pending = self.rt.redis.xpending_range(
+            pending = self.redis.xpending_range(
                 stream, self.group, min="-", max="+",
-                count=self.rt.settings.ingress_batch_size, consumername=self.name,
+                count=self.settings.ingress_batch_size, consumername=self.name,
             )
             for item in pending:
                 if item["times_delivered"] < MAX_DELIVERIES:
                     continue
                 entry_id = item["message_id"].decode()
-                found = self.rt.redis.xrange(stream, entry_id, entry_id)
+                found = self.redis.xrange(stream, entry_id, entry_id)
                 fields = found[0][1] if found else {b"payload": b""}
                 poisoned.append(Entry(stream, channel, entry_id, fields))
         if not poisoned:
             return 0
         why = f"processing failed {MAX_DELIVERIES} times; last error: {reason}"
-        with self.rt.sessions.begin() as session:
+        with self.sessions.begin() as session:
             rejections.keep_aside(session, [self._rejection(e, why) for e in poisoned])
         self._ack(poisoned)
         log.error("ingress.event.poison", count=len(poisoned), reason=why[:300])
@@ -240,7 +246,7 @@ class Ingress:
                 if time.monotonic() - last_claim > CLAIM_EVERY_SECONDS:
                     last_claim = time.monotonic()
                     self.handle(self.claim_abandoned())
-                result = self.handle(self.read(block_ms=self.rt.settings.ingress_block_ms))
+                result = self.handle(self.read(block_ms=self.settings.ingress_block_ms))
                 if result.stored or result.rejected:
                     log.info(
                         "ingress.batch", stored=result.stored, enqueued=result.enqueued,
@@ -250,7 +256,7 @@ class Ingress:
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 log.error("ingress.batch.failed", error=error)
                 stop.wait(1.0)
-                if _is_outage(exc):
+                if is_outage(exc):
                     self._wait_for_services(stop)
                 else:
                     self._recover(error)
@@ -262,9 +268,9 @@ class Ingress:
         that came back empty has lost our consumer group: create it again."""
         while not stop.is_set():
             try:
-                self.rt.redis.ping()
-                with self.rt.engine.connect() as connection:
-                    connection.exec_driver_sql("SELECT 1")
+                self.redis.ping()
+                with self.sessions() as session:
+                    session.execute(text("SELECT 1"))
                 self.setup()
                 break
             except Exception as exc:  # noqa: BLE001 - still down
@@ -300,9 +306,3 @@ class Ingress:
                     error=f"{type(exc).__name__}: {exc}"[:500],
                 )
 
-
-def _is_outage(exc: Exception) -> bool:
-    """A dependency is unreachable (or Redis lost our group): not the entries' fault."""
-    if isinstance(exc, (OperationalError, redis.ConnectionError, redis.TimeoutError)):
-        return True
-    return isinstance(exc, redis.ResponseError) and "NOGROUP" in str(exc)

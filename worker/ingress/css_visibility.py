@@ -138,6 +138,7 @@ def _bidi_reason(decls: Declarations) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def colour(value: str) -> tuple[float, float, float, float] | None:
     """RGBA (0–1) of a CSS colour, or None when it is not one we can tell (system colours)."""
     value = value.replace("!important", "").strip()
@@ -153,6 +154,7 @@ def colour(value: str) -> tuple[float, float, float, float] | None:
     return (parsed.red, parsed.green, parsed.blue, parsed.alpha)
 
 
+@lru_cache(maxsize=1024)
 def unreadable(text: tuple[float, float, float, float],
                background: tuple[float, float, float, float]) -> bool:
     """Text this colour on that background cannot be read (transparent, or contrast ~1:1)."""

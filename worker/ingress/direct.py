@@ -10,12 +10,16 @@ from worker.errors import BadEvent
 from worker.ingress.decode import decode_entry
 from worker.ingress.normalize import accepted_message
 from worker.leads import lead_secret
-from worker.runtime import Runtime
+from worker.ports import Configs, Dispatcher, Sessions
+from worker.settings import Settings
 from worker.store import messages
 from worker.store.messages import StoredRef
 
 
-def accept_chat(rt: Runtime, event: dict) -> StoredRef:
+def accept_chat(
+    event: dict, *, settings: Settings, configs: Configs, sessions: Sessions,
+    dispatcher: Dispatcher,
+) -> StoredRef:
     """Raises BadEvent (with the reason) for what the stream would have kept aside."""
     try:
         raw = orjson.dumps(event)
@@ -24,10 +28,10 @@ def accept_chat(rt: Runtime, event: dict) -> StoredRef:
     parsed = decode_entry(Channel.CHAT, {b"payload": raw})
     assert parsed.client_id is not None
     new_message = accepted_message(
-        parsed, rt.configs.resolve(parsed.client_id), lead_secret(rt.settings.lead_hash_key)
+        parsed, configs.resolve(parsed.client_id), lead_secret(settings.lead_hash_key)
     )
-    with rt.sessions.begin() as session:
+    with sessions.begin() as session:
         [ref] = messages.store_messages(session, [new_message])
     if ref.needs_drafting:
-        rt.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+        dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
     return ref

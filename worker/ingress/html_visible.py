@@ -32,30 +32,44 @@ _WHITE = (1.0, 1.0, 1.0, 1.0)
 _BLACK = (0.0, 0.0, 0.0, 1.0)
 
 
-@dataclass(frozen=True)
-class VisibleText:
-    text: str
-    hidden: dict[str, int]  # why text was not shown -> characters of it
+class VisibleHtml:
+    """What a reader of this HTML sees: its words (cheap, for comparing with the plain part)
+    and, laid out as text, only when it is needed (inscriptis is most of the cost)."""
+
+    def __init__(self, tree: lxml.html.HtmlElement | None, hidden: dict[str, int]) -> None:
+        self._tree = tree
+        self.hidden = hidden  # why text was not shown -> characters of it
+
+    def words(self) -> str:
+        return self._tree.text_content() if self._tree is not None else ""
+
+    def text(self) -> str:
+        if self._tree is None:
+            return ""
+        try:
+            text = Inscriptis(self._tree, None).get_text()
+        except Exception:  # noqa: BLE001 - markup inscriptis cannot lay out: the words alone
+            text = self._tree.text_content()
+        lines = [line.rstrip() for line in text.split("\n")]
+        return textwrap.dedent("\n".join(lines)).strip()
 
 
-def visible_text(html: str) -> VisibleText:
-    """The text a reader of this HTML sees. Markup lxml cannot parse shows nothing."""
+def visible_html(html: str) -> VisibleHtml:
+    """Parse and drop what is not shown. Markup lxml cannot parse shows nothing."""
     html = html.lstrip()
     if html.startswith("<?xml"):  # lxml refuses str input with an encoding declaration
         html = html[html.find(">") + 1 :]
     if not html.strip():
-        return VisibleText("", {})
+        return VisibleHtml(None, {})
     try:
         tree = lxml.html.document_fromstring(html)
     except Exception:  # noqa: BLE001 - e.g. a document of only comments: nothing to show
-        return VisibleText("", {})
-    hidden = _prune(tree)
-    try:
-        text = Inscriptis(tree, None).get_text()
-    except Exception:  # noqa: BLE001 - markup inscriptis cannot lay out: the words alone
-        text = tree.text_content()
-    lines = [line.rstrip() for line in text.split("\n")]
-    return VisibleText(textwrap.dedent("\n".join(lines)).strip(), dict(hidden))
+        return VisibleHtml(None, {})
+    return VisibleHtml(tree, dict(_prune(tree)))
+
+
+def visible_text(html: str) -> str:
+    return visible_html(html).text()
 
 
 def _prune(tree: lxml.html.HtmlElement) -> Counter[str]:
@@ -71,8 +85,12 @@ def _prune(tree: lxml.html.HtmlElement) -> Counter[str]:
         tag = element.tag.lower()
         decls = _declarations(element, rules)
         reason = _element_reason(element, tag, decls)
-        ink = css.colour(css_value(decls, "color")) or _attr_colour(element, "color") or ink
-        paper = _background(decls, element) or paper
+        if tag == "font" or element.get("bgcolor") is not None:  # attributes, then CSS
+            ink = _attr_colour(element, "color") or ink
+            paper = _attr_colour(element, "bgcolor") or paper
+        if decls:
+            ink = css.colour(css_value(decls, "color")) or ink
+            paper = _background(decls) or paper
         if reason is not None or tag in _SILENT:
             doomed.append((element, None if tag in _SILENT else reason))
             continue
@@ -109,7 +127,7 @@ def _element_reason(element: lxml.html.HtmlElement, tag: str,
         return "reversed bidi text (<bdo dir=rtl>)"
     if tag == "svg" and _zero_size_svg(element, decls):
         return "0x0 SVG"
-    return css.hiding_reason(decls)
+    return css.hiding_reason(decls) if decls else None
 
 
 def _zero_size_svg(element: lxml.html.HtmlElement, decls: css.Declarations) -> bool:
@@ -171,14 +189,14 @@ def _declarations(element: lxml.html.HtmlElement, rules: dict) -> css.Declaratio
     return decls
 
 
-def _background(decls: css.Declarations, element: lxml.html.HtmlElement):  # noqa: ANN202
+def _background(decls: css.Declarations):  # noqa: ANN202
     for name in ("background-color", "background"):
         value = css_value(decls, name)
         if value:
             found = css.colour(value)
             if found is not None and found[3] >= 0.5:
                 return found
-    return _attr_colour(element, "bgcolor")
+    return None
 
 
 def _attr_colour(element: lxml.html.HtmlElement, name: str):  # noqa: ANN202

@@ -18,6 +18,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Every character strip_invisible may remove (Unicode 15's Cf and Cc but tab and newline, the
+# selectors, blank letters): text without one is returned as it is, without the per-character
+# walk. A format character newer than this list is still judged when the walk runs.
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u115f\u1160\u180b-\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd"
+    "\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _OVERRIDE = re.compile(r"[\u202d\u202e][^\u202c\n\u2029]*\u202c?")
 _ZWJ, _ZWNJ = "\u200d", "\u200c"
 # Letters (category Lo) that render as blank space.
@@ -40,9 +51,10 @@ def _takes_selector(prev: str) -> bool:
 def strip_invisible(text: str) -> tuple[str, int]:
     """The text without invisible characters, and how many characters of hidden *text* were
     removed (reversed bidi runs; format characters alone are not counted as text)."""
+    if not _SUSPECT.search(text):
+        return text, 0
     if text.isascii():
-        cleaned = "".join(c for c in text if " " <= c < "\x7f" or c in "\n\t")
-        return cleaned, 0
+        return _ASCII_CONTROLS.sub("", text), 0
     hidden = 0
 
     def drop_override(match: re.Match[str]) -> str:

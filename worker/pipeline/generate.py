@@ -13,7 +13,6 @@ from tenacity import (
     retry_if_not_exception_type,
     stop_after_attempt,
     stop_after_delay,
-    wait_random_exponential,
 )
 
 from schema.drafts import ModelReply
@@ -26,17 +25,8 @@ from worker.errors import (
     TransientError,
 )
 from worker.logs import log
-from worker.ports import ModelClient
-from worker.store.drafts import CallAudit
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 3  # per model
-    base_seconds: float = 0.5
-    max_seconds: float = 8.0
-    # No model may hold a message longer than this, retries included.
-    max_total_seconds: float = 120.0
+from worker.ports import CallAudit, ModelClient
+from worker.retry import RetryPolicy
 
 
 @dataclass
@@ -73,7 +63,7 @@ def _one_model(
         retry=retry_if_exception_type(TransientError)
         & retry_if_not_exception_type(CircuitOpen),
         stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_total_seconds),
-        wait=wait_random_exponential(multiplier=policy.base_seconds, max=policy.max_seconds),
+        wait=lambda state: policy.backoff(state.attempt_number),
         reraise=True,
     )
     for attempt in retrying:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from worker.errors import AgentRuntimeError, RecallTimedOut
 from worker.knowledge.audience import Audience
@@ -201,3 +201,12 @@ def recall_for(
         for h in result.hits
     ]
     return recalled, result.note
+
+
+def recall_stored(
+    message: InboundMessage, *, sessions: sessionmaker[Session], limit: int,
+    budget_seconds: float, embedder: Embedder | None = None,
+) -> tuple[list[Recalled], str | None]:
+    """worker.ports.Recall: recall_for in its own transaction (it stores the query's vector)."""
+    with sessions.begin() as session:
+        return recall_for(session, message.client_id, message, limit, budget_seconds, embedder)

@@ -4,15 +4,18 @@ drafting worker. Postgres is the record: this recovers even a Redis that lost ev
 from __future__ import annotations
 
 from worker.logs import log
-from worker.runtime import Runtime
+from worker.ports import Dispatcher, Sessions
+from worker.settings import Settings
 from worker.store import messages
 
 
-def reprocess_due(rt: Runtime, limit: int = 1000) -> int:
-    with rt.sessions() as session:
-        due = messages.due_for_retry(session, limit, rt.settings.draft_lease_seconds)
+def reprocess_due(
+    *, sessions: Sessions, dispatcher: Dispatcher, settings: Settings, limit: int = 1000
+) -> int:
+    with sessions() as session:
+        due = messages.due_for_retry(session, limit, settings.draft_lease_seconds)
     for client_id, message_id, channel in due:
-        rt.dispatcher.enqueue(client_id, message_id, channel)
+        dispatcher.enqueue(client_id, message_id, channel)
     if due:
         log.info("drafts.reprocess.enqueued", count=len(due))
     return len(due)

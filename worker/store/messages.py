@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from worker.statuses import MessageStatus
 from worker.store import memory
 from worker.store.conversations import conversation_for_lead
 from worker.store.models import Conversation, Draft, InboundMessage, Lead, new_id, utcnow
@@ -276,6 +277,22 @@ def record_failure(
             last_error=error[:4000],
             lease_until=None,
             next_attempt_at=next_attempt_at,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def mark_drafted(session: Session, client_id: str, message_id: str) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .values(
+            status=MessageStatus.DRAFTED,
+            lease_until=None,
+            failure_kind=None,
+            last_error=None,
+            next_attempt_at=None,
             updated_at=utcnow(),
         ),
         execution_options={"synchronize_session": False},

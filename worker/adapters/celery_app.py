@@ -1,0 +1,83 @@
+"""The Celery application as every process sees it: broker, delivery guarantees, queues.
+
+The worker process (tasks/app.py) adds its tasks, signals and the beat schedule to it; every
+other process (ingress, API, CLI) only sends tasks, by name, through CeleryDispatcher and
+CeleryDocumentQueue — so nothing outside tasks/ imports the tasks themselves.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from worker.settings import Settings
+
+# Task names: the contract between the senders here and the tasks in tasks/.
+DRAFT_MESSAGE = "drafts.draft_message"
+REPROCESS_FAILED = "drafts.reprocess_failed"
+RELAY_OUTBOX = "outbox.relay"
+KB_PROCESS_DOCUMENT = "kb.process_document"
+KB_PURGE_DELETED = "kb.purge_deleted"
+KB_SWEEP = "kb.sweep"
+
+
+def queue_for(channel: str) -> str:
+    return f"drafts.{channel}"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("agent_runtime")
+    app.conf.update(
+        broker_url=settings.celery_broker_url,
+        # kombu's Redis transport with a guard around an upstream crash (celery_broker.py);
+        # any other broker URL keeps its own transport.
+        broker_transport=(
+            "worker.adapters.celery_broker:Transport"
+            if settings.celery_broker_url.startswith("redis://") else None
+        ),
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        # A task is acknowledged after it ran, and handed back if its worker died mid-way.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        broker_transport_options={
+            # Unacknowledged tasks come back after this long; longer than any drafting run.
+            "visibility_timeout": 3600,
+            # Always look at queues in name order: drafts.chat before drafts.email, so a backlog
+            # of e-mail never delays a chat draft (a person is waiting on the chat).
+            "queue_order_strategy": "sorted",
+        },
+        # Model calls are long I/O waits: take one batch at a time so idle nodes get work too.
+        worker_prefetch_multiplier=1,
+        task_default_queue="drafts.email",
+        task_routes={
+            REPROCESS_FAILED: {"queue": "maintenance"},
+            RELAY_OUTBOX: {"queue": "maintenance"},
+            "kb.*": {"queue": "maintenance"},
+        },
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+    )
+    return app
+
+
+class CeleryDispatcher:
+    """worker.ports.Dispatcher: one drafting task per message, on its channel's queue."""
+
+    def __init__(self, app: Celery):
+        self._app = app
+
+    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
+        self._app.send_task(DRAFT_MESSAGE, args=(client_id, message_id), queue=queue_for(channel))
+
+
+class CeleryDocumentQueue:
+    """worker.knowledge.ports.DocumentQueue: knowledge-base work on the maintenance queue."""
+
+    def __init__(self, app: Celery):
+        self._app = app
+
+    def process(self, client_id: str, document_id: str) -> None:
+        self._app.send_task(KB_PROCESS_DOCUMENT, args=(client_id, document_id))
+
+    def purge(self, client_id: str) -> None:
+        self._app.send_task(KB_PURGE_DELETED, args=(client_id,))
