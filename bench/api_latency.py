@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLI = str(Path(sys.executable).parent / "agent-runtime")
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+METRICS_TOKEN = "bench-scrape"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
 REDIS_URL = "redis://127.0.0.1:6379/8"
 
@@ -72,7 +73,7 @@ def main() -> None:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": PG_URL.format(db=db), "REDIS_URL": REDIS_URL,
            "LEAD_HASH_KEY": "bench", "LOG_LEVEL": "WARNING", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "DB_POOL_SIZE": "40", "DB_MAX_OVERFLOW": "10"}
+           "DB_POOL_SIZE": "40", "DB_MAX_OVERFLOW": "10", "METRICS_TOKEN": METRICS_TOKEN}
     if args.api_workers > 1:
         env["PROMETHEUS_MULTIPROC_DIR"] = multiproc
     api = None
@@ -110,7 +111,8 @@ def _seed(env: dict, per_kind: int) -> tuple[str, list[str]]:
     count = per_kind * 3 + 10
     ids = []
     with make_session_factory(engine).begin() as session:
-        tenants.activate_new_config(session, "bench", {"name": "Bench", "industry": "retail"})
+        tenants.activate_new_config(session, "bench", {"name": "Bench", "industry": "retail"},
+                                    register=True)
         _row, key = api_keys.create_key(session, "bench", name="bench")
         config = tenants.active_config(session, "bench")
         for i in range(count):
@@ -228,7 +230,7 @@ _BUCKET = re.compile(r'agent_http_request_seconds_(bucket|sum|count)\{(.*?)\} ([
 
 
 async def _server_hist(http) -> dict:  # noqa: ANN001
-    async with http.get("/metrics") as r:
+    async with http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as r:
         text = await r.text()
     out: dict = {}
     for kind, labels, value in _BUCKET.findall(text):
@@ -281,12 +283,15 @@ def _free_port() -> int:
 
 
 def _wait_up(base: str) -> None:
+    import urllib.error
     import urllib.request
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{base}/openapi.json", timeout=2)
+            urllib.request.urlopen(f"{base}/api/agent/health", timeout=2)
+            return
+        except urllib.error.HTTPError:  # answered (401 without a key): it is up
             return
         except OSError:
             time.sleep(0.2)

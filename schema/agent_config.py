@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from schema.text import storable
 
 _Item = Field(max_length=500)
+MAX_RATE_PER_MINUTE = 10_000_000
+MAX_JSON_INT = 2**53 - 1
+MAX_COST_USD = 1_000_000_000.0
 _DOMAIN = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
@@ -52,9 +55,14 @@ class AgentConfigFields(BaseModel):
     fallback_models: tuple[str, ...] = Field(default=(), alias="fallbackModels", max_length=10)
 
     # Extensions: this client's limits; None takes the deployment's default (settings).
-    rate_limit_per_minute: int | None = Field(default=None, alias="rateLimitPerMinute", ge=0)
-    daily_token_budget: int | None = Field(default=None, alias="dailyTokenBudget", ge=0)
-    daily_cost_budget_usd: float | None = Field(default=None, alias="dailyCostBudgetUsd", ge=0)
+    # Bounded by what their stores hold: Redis counters are signed 64-bit integers, and every
+    # number must survive JSON (2^53 - 1 is the largest integer any JSON reader keeps exact).
+    rate_limit_per_minute: int | None = Field(
+        default=None, alias="rateLimitPerMinute", ge=0, le=MAX_RATE_PER_MINUTE)
+    daily_token_budget: int | None = Field(
+        default=None, alias="dailyTokenBudget", ge=0, le=MAX_JSON_INT)
+    daily_cost_budget_usd: float | None = Field(
+        default=None, alias="dailyCostBudgetUsd", ge=0, le=MAX_COST_USD, allow_inf_nan=False)
 
     # Extensions: review. Below this confidence (the model's own, 0–1) a draft is marked
     # needs_human; so is a draft about one of the handoff topics.

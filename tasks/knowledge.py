@@ -11,6 +11,7 @@ from worker.adapters.celery_app import (
     KB_SWEEP,
     CeleryDocumentQueue,
 )
+from worker.knowledge import sandbox
 from worker.knowledge.processing import process_document, purge_deleted, sweep_documents
 
 # Infrastructure down for now: retried (the task retry policy); if it stays down the
@@ -20,10 +21,11 @@ from worker.knowledge.processing import process_document, purge_deleted, sweep_d
 @app.task(name=KB_PROCESS_DOCUMENT, bind=True)
 def process_document_task(self, client_id: str, document_id: str) -> str:  # noqa: ANN001
     rt = runtime()
+    sandbox.set_concurrency(rt.settings.kb_extract_concurrency)
     with retry_transient(self, rt.task_retry):
         outcome = process_document(
-            rt.sessions, client_id, document_id,
-            owner=self.request.id, lease_seconds=rt.settings.kb_lease_seconds,
+            rt.sessions, client_id, document_id, owner=self.request.id,
+            lease_seconds=rt.settings.kb_lease_seconds, limits=rt.settings.kb_limits(),
         )
     return outcome.status
 

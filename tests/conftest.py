@@ -17,6 +17,58 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _embedded_services_if_none_answer() -> None:
+    """On a machine where the usual Postgres or Redis does not answer (a laptop, a fresh clone),
+    run the tests on the embedded servers `agent-runtime demo` uses, started once for the
+    session in a temporary directory and stopped at exit. Never under CI, which provides the
+    services (a missing one must fail there), nor with TEST_EMBEDDED=0."""
+    global PG_ADMIN_URL, REDIS_URL
+    if os.environ.get("CI") or os.environ.get("TEST_EMBEDDED") == "0":
+        return
+    pg_down = redis_down = False
+    try:
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        pg_down = True
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        redis_down = True
+    if not (pg_down or redis_down):
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    from worker.embedded.servers import EmbeddedPostgres, EmbeddedRedis, free_port
+
+    root = Path(tempfile.mkdtemp(prefix="agent-runtime-tests-"))
+    started: list = []
+
+    def stop() -> None:
+        for server in reversed(started):
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+    atexit.register(stop)
+    if redis_down:
+        server = EmbeddedRedis(root / "redis", free_port(), root / "redis.log")
+        server.start()
+        started.append(server)
+        REDIS_URL = server.url
+    if pg_down:
+        server = EmbeddedPostgres(root / "postgres", free_port(), root / "postgres.log",
+                                  throwaway=True)
+        server.start()
+        started.append(server)
+        PG_ADMIN_URL = server.admin_url
+    # Subprocesses (the CLI tests, the fault harness) read the same variables.
+    os.environ["TEST_PG_ADMIN_URL"], os.environ["TEST_REDIS_URL"] = PG_ADMIN_URL, REDIS_URL
+
+
+_embedded_services_if_none_answer()
 TEMPLATE_DB = f"agent_runtime_tpl_{os.getpid()}"
 # The project's shared/ folder (datasets) sits beside the checkout; SHARED_DIR overrides.
 SHARED_DIR = Path(os.environ.get("SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))

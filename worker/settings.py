@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
+
+if TYPE_CHECKING:
+    from worker.knowledge.bounds import Limits
 
 
 class Settings(BaseSettings):
@@ -62,6 +67,11 @@ class Settings(BaseSettings):
     kb_max_upload_bytes: int = 50 * 1024 * 1024
     kb_lease_seconds: int = 600
     kb_max_attempts: int = 3
+    # Extraction of a structured file (HTML, CSV, PDF, DOCX) runs in a child process with this
+    # much address space and wall-clock time, at most this many at once per worker process.
+    kb_extract_memory_mb: int = Field(default=512, ge=64)
+    kb_extract_timeout_seconds: float = Field(default=60.0, gt=0)
+    kb_extract_concurrency: int = Field(default=2, ge=1)
 
     # Prefix of this deployment's own Redis keys (rate limits, budgets, circuit breakers).
     redis_namespace: str = "agent-runtime"
@@ -79,6 +89,14 @@ class Settings(BaseSettings):
     reply_wait_seconds: float = 20.0
     # API keys are cached per process; a revocation is announced at once, this bounds a lost one.
     api_key_cache_seconds: float = 30.0
+    # Request headers past this size are answered 431; a request whose headers take longer, or
+    # whose body sends nothing for this long, is answered 408 and closed.
+    api_max_header_bytes: int = Field(default=65536, ge=4096)
+    api_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # /docs, /redoc and /openapi.json: off unless asked for (they map the attack surface).
+    api_docs: bool = False
+    # GET /metrics answers `Authorization: Bearer <METRICS_TOKEN>` or an admin API key.
+    metrics_token: SecretStr | None = None
     # Worker metrics (Prometheus) on this port; 0 = off. The API serves GET /metrics itself.
     worker_metrics_port: int = 9101
     # Health: a worker counts as alive this long after its last heartbeat; backlog ceiling.
@@ -97,6 +115,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
+
+    def kb_limits(self) -> "Limits":
+        from worker.knowledge.bounds import Limits
+
+        # Extracted text is bounded by what a plain-text upload may hold, so a compressed
+        # format never yields more than an upload could.
+        return Limits(memory_mb=self.kb_extract_memory_mb,
+                      timeout_seconds=self.kb_extract_timeout_seconds,
+                      max_text_chars=self.kb_max_upload_bytes)
 
     @property
     def celery_broker_url(self) -> str:

@@ -15,6 +15,7 @@ import uvicorn
 
 from tests.integration.conftest import make_runtime  # noqa: F401 - fixture
 from worker.api.app import create_app
+from worker.api.server import api_config
 from worker.bootstrap import Runtime
 from worker.store import api_keys, tenants
 
@@ -75,8 +76,8 @@ class ThreadDocumentQueue:
 class ApiServer:
     def __init__(self, rt: Runtime, documents: ThreadDocumentQueue | None = None):
         app = create_app(rt=rt, documents=documents)
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                access_log=False, lifespan="on")
+        # the server `agent-runtime api` runs: header-size and read-time bounds included
+        config = api_config(app, rt.settings, host="127.0.0.1", port=0, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.rt = rt
@@ -128,8 +129,18 @@ class Api:
 
 @pytest.fixture
 def api(make_runtime) -> Iterator[Api]:  # noqa: F811
+    yield from _serve(make_runtime)
+
+
+@pytest.fixture
+def api_docs(make_runtime) -> Iterator[Api]:  # noqa: F811
+    """The API with /docs and /openapi.json served (API_DOCS=true)."""
+    yield from _serve(make_runtime, api_docs=True)
+
+
+def _serve(make_runtime, **overrides: object) -> Iterator[Api]:  # noqa: ANN001, F811
     dispatcher = ThreadDispatcher()
-    rt = make_runtime(reply_wait_seconds=15.0, config_cache_ttl_seconds=3600.0)
+    rt = make_runtime(reply_wait_seconds=15.0, config_cache_ttl_seconds=3600.0, **overrides)
     rt.dispatcher = dispatcher
     dispatcher.rt = rt
     documents = ThreadDocumentQueue(rt)

@@ -92,7 +92,7 @@ def test_a_load_racing_an_invalidation_is_not_cached(api):
     def slow_load(client_id):  # the change lands while this load is in flight
         loaded = original_load(client_id)
         with api.rt.sessions.begin() as session:
-            tenants.activate_new_config(session, client_id, {**CONFIG, "name": "Bea"})
+            tenants.activate_new_config(session, client_id, {**CONFIG, "name": "Bea"}, register=True)
         resolver.invalidate(client_id)
         return loaded
 

@@ -54,7 +54,9 @@ def test_metrics_count_drafts_requests_and_cost(api):
     assert http.post("/api/agent/reply", json={"eventId": "m-1", "message": "Hi"}
                      ).status_code == 200
     http.get("/api/agent/config/active")
-    text = api.server.client().get("/metrics").text
+    assert api.server.client().get("/metrics").status_code == 401  # no key, no metrics
+    assert http.get("/metrics").status_code == 401  # a client key is not enough
+    text = api.admin().get("/metrics").text
     assert 'agent_drafts_total{outcome="drafted"}' in text
     assert 'agent_tokens_total{client_id="alpha",kind="prompt"}' in text
     assert 'agent_model_latency_seconds_bucket{le="0.05",model="openai/primary",result="ok"}' \

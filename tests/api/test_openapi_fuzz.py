@@ -21,7 +21,8 @@ pytestmark = pytest.mark.integration
 EXAMPLES_PER_OPERATION = 40
 
 
-def test_no_generated_request_gets_a_server_error(api):  # noqa: ANN001
+def test_no_generated_request_gets_a_server_error(api_docs):  # noqa: ANN001
+    api = api_docs
     http = api.client_with_key("alpha", {"name": "Ava", "allowedModels": ["openai/primary"]})
     key = http.headers["X-API-Key"]
     for i in range(2):  # something to list, show and review

@@ -59,6 +59,7 @@ def deployment(database_url, fake_llm, tmp_path):  # noqa: ANN001
         "LLM_API_KEY": "sk-e2e",
         "API_PORT": str(api_port),
         "WORKER_METRICS_PORT": str(metrics_port),
+        "METRICS_TOKEN": "e2e-scrape",
         "WORKER_HEARTBEAT_EVERY_SECONDS": "1",
     }
 
@@ -121,7 +122,10 @@ def test_a_new_user_sees_the_draft_health_metrics_and_stats(deployment):
 
     health = http.get("/api/agent/health").json()
     assert health["status"] == "ok" and health["checks"]["config"]["version"] == 1
-    api_metrics = httpx.get(f"{api_url}/metrics").text
+    assert httpx.get(f"{api_url}/metrics").status_code == 401  # not without the token
+    assert httpx.get(f"{api_url}/openapi.json").status_code == 404  # API_DOCS is off
+    api_metrics = httpx.get(f"{api_url}/metrics",
+                            headers={"Authorization": "Bearer e2e-scrape"}).text
     assert 'route="/api/agent/reply",status="200"' in api_metrics
     worker_text = _wait_for(lambda: httpx.get(f"{worker_metrics}/metrics").text,
                             "worker metrics")

@@ -86,3 +86,81 @@ def test_ctrl_c_during_the_demo_stops_every_process_it_started():
     psutil.wait_procs(running, timeout=10)
     assert [p for p in running if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
     assert _descendants_and_servers(proc.pid, root) == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _up(data_dir: Path, ports: list[int]) -> tuple[subprocess.Popen, dict[str, str]]:
+    proc = subprocess.Popen(
+        [BIN, "up", "--data-dir", str(data_dir), "--pg-port", str(ports[0]),
+         "--redis-port", str(ports[1]), "--api-port", str(ports[2])],
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env: dict[str, str] = {}
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.strip().startswith("export "):
+            key, _, value = line.strip()[len("export "):].partition("=")
+            env[key] = value
+        if line.startswith("Ctrl-C stops everything"):
+            return proc, env
+    raise AssertionError("".join(lines)[-3000:])
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([BIN, *args], env={**ENV, **env}, capture_output=True, text=True,
+                          timeout=60)
+
+
+def _drafted_events(env: dict[str, str]) -> list[str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT m.event_id FROM drafts d JOIN inbound_messages m "
+                "ON m.id = d.inbound_message_id ORDER BY d.created_at")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_up_keeps_its_data_across_a_restart_and_stops_cleanly(tmp_path):
+    import json
+
+    ports = [_free_port() for _ in range(3)]
+    data_dir = tmp_path / "deployment"
+    proc, env = _up(data_dir, ports)
+    try:
+        assert env["DATABASE_URL"].endswith(f":{ports[0]}/agent_runtime")
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"eventId": "up-1", "clientId": "northside-motors",
+                                     "message": "Is the Golf still available?"}))
+        assert _cli(env, "send", "chat", "--file", str(event)).returncode == 0
+        deadline = time.monotonic() + 60
+        while not _drafted_events(env):
+            assert time.monotonic() < deadline, "no draft from the running deployment"
+            time.sleep(0.5)
+    finally:
+        running = _descendants_and_servers(proc.pid, str(data_dir))
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    psutil.wait_procs(running, timeout=10)
+    assert _descendants_and_servers(proc.pid, str(data_dir)) == []
+
+    proc, env2 = _up(data_dir, ports)  # again, on the same data
+    try:
+        assert env2["LEAD_HASH_KEY"] == env["LEAD_HASH_KEY"]
+        assert _drafted_events(env2) == ["up-1"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert _descendants_and_servers(proc.pid, str(data_dir)) == []

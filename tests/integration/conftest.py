@@ -64,7 +64,7 @@ def rt(make_runtime) -> Runtime:  # noqa: ANN001
 
 def set_config(rt: Runtime, client_id: str, **fields: object) -> str:
     with rt.sessions.begin() as session:
-        config_id = tenants.activate_new_config(session, client_id, fields).id
+        config_id = tenants.activate_new_config(session, client_id, fields, register=True).id
     rt.configs.invalidate(client_id)
     return config_id
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text, update
 
 from tests.support.documents import make_docx, make_pdf
-from worker.knowledge import library
+from worker.knowledge import folders, library
 from worker.knowledge.audience import Audience, Segment, Segmentation
 from worker.knowledge.errors import Conflict, InvalidInput, NotFound, TooLarge
 from worker.knowledge.processing import InlineQueue, process_document, sweep_documents
@@ -143,15 +143,15 @@ def test_re_upload_replaces_the_content_keeps_id_and_audience(sessions, inline):
 def test_a_re_upload_during_processing_wins_over_the_older_content(sessions):
     queue = Recorder()
     doc = upload(sessions, queue, "hours.md", HOURS)
-    from worker.store import kb_documents
+    from worker.store import kb_leases
 
     with sessions.begin() as session:  # a worker took version 1 …
-        claim = kb_documents.claim_document(session, "dealer-a", doc.id, "worker-1", 600)
+        claim = kb_leases.claim_document(session, "dealer-a", doc.id, "worker-1", 600)
     upload(sessions, queue, "hours.md", b"Closed for renovation in August.")  # … then this came
     with sessions.begin() as session:
         from worker.knowledge.chunking import chunk_text
 
-        kept = kb_documents.finish_ready(session, "dealer-a", doc.id, "worker-1",
+        kept = kb_leases.finish_ready(session, "dealer-a", doc.id, "worker-1",
                                          claim.content_version, chunk_text(HOURS.decode()))
     assert not kept
     assert process_document(sessions, "dealer-a", doc.id, owner="worker-2",
@@ -172,25 +172,25 @@ def test_rename_and_move_keep_the_id_and_refuse_taken_names(sessions, inline):
         library.move_document(sessions, "dealer-a", other.id, "service/2026", "opening-hours.md")
     with pytest.raises(NotFound):
         library.rename_document(sessions, "dealer-a", "01NOSUCHDOCUMENT0000000000", "x.md")
-    assert library.list_folders(sessions, "dealer-a") == ["fleet", "service", "service/2026"]
+    assert folders.list_folders(sessions, "dealer-a") == ["fleet", "service", "service/2026"]
 
 
 def test_folders_rename_and_recursive_delete(sessions, inline):
     root = upload(sessions, inline, "hours.md", HOURS)
     deep = upload(sessions, inline, "vip.md", VIP, folder="fleet/2026/q1")
     side = upload(sessions, inline, "other.md", b"Fleet newsletter archive", folder="fleet-news")
-    library.create_folder(sessions, "dealer-a", "fleet/empty")
+    folders.create_folder(sessions, "dealer-a", "fleet/empty")
     with pytest.raises(Conflict):
-        library.create_folder(sessions, "dealer-a", "fleet/empty")
+        folders.create_folder(sessions, "dealer-a", "fleet/empty")
 
-    assert library.rename_folder(sessions, "dealer-a", "fleet", "customers/fleet") == "customers/fleet"
+    assert folders.rename_folder(sessions, "dealer-a", "fleet", "customers/fleet") == "customers/fleet"
     assert library.show_document(sessions, "dealer-a", deep.id).path == "customers/fleet/2026/q1/vip.md"
-    tree = library.folder_tree(sessions, "dealer-a")
-    assert [f["path"] for f in tree["folders"]] == ["customers", "fleet-news"]
-    assert tree["documents"] == 1
+    tree = folders.folder_tree(sessions, "dealer-a")
+    assert [f.path for f in tree.folders] == ["customers", "fleet-news"]
+    assert tree.documents == 1
 
     queue = Recorder()
-    assert library.delete_folder(sessions, queue, "dealer-a", "customers") == 1
+    assert folders.delete_folder(sessions, queue, "dealer-a", "customers") == 1
     assert queue.purged == ["dealer-a"]
     assert found(sessions, "courtesy car") == []  # hidden at once, before the purge ran
     with pytest.raises(NotFound):
@@ -198,10 +198,10 @@ def test_folders_rename_and_recursive_delete(sessions, inline):
     inline.purge("dealer-a")
     with sessions() as session:
         assert session.get(KbDocument, deep.id) is None
-    assert library.list_folders(sessions, "dealer-a") == ["fleet-news"]
+    assert folders.list_folders(sessions, "dealer-a") == ["fleet-news"]
     assert {d.id for d in library.list_documents(sessions, "dealer-a")} == {root.id, side.id}
     with pytest.raises(NotFound):
-        library.delete_folder(sessions, queue, "dealer-a", "customers")
+        folders.delete_folder(sessions, queue, "dealer-a", "customers")
 
 
 def test_delete_is_immediate_for_readers_and_frees_the_name(sessions, inline):
@@ -264,8 +264,8 @@ def test_a_document_for_one_audience_never_reaches_a_lead_outside_it(sessions, i
     assert fleet.id in found(sessions, query, audience=Audience(segments=frozenset({Segment("tier", "private")})))
     library.replace_segmentation(sessions, "dealer-a", fleet.id, Segmentation())
     assert fleet.id in found(sessions, query)  # no segmentation: everyone
-    assert library.audience_count(sessions, "dealer-a", personal.id) == {
-        "everyone": False, "segments": 0, "userIds": 1}
+    count = library.audience_count(sessions, "dealer-a", personal.id)
+    assert (count.everyone, count.segments, count.user_ids) == (False, 0, 1)
 
 
 def test_identical_text_in_two_tenants_is_only_ever_found_by_its_own(sessions, inline):
@@ -285,7 +285,7 @@ def test_identical_text_in_two_tenants_is_only_ever_found_by_its_own(sessions, i
             library.replace_segmentation(sessions, "dealer-a", other_tenants_doc, Segmentation())
         with pytest.raises(NotFound):
             library.delete_document(sessions, Recorder(), "dealer-a", other_tenants_doc)
-    library.delete_folder(sessions, Recorder(), "dealer-a", "svc")
+    folders.delete_folder(sessions, Recorder(), "dealer-a", "svc")
     assert found(sessions, "workshop Saturday", "dealer-b") == [b.id]
     assert {d.id for d in library.visible_documents(sessions, "dealer-b", Audience())} == {b.id}
 
@@ -294,10 +294,10 @@ def test_a_stuck_document_is_picked_up_again_and_given_up_on_after_the_attempts(
     queue = Recorder()
     crashed = upload(sessions, queue, "hours.md", HOURS)
     lost = upload(sessions, queue, "vip.md", VIP)
-    from worker.store import kb_documents
+    from worker.store import kb_leases
 
     with sessions.begin() as session:  # a worker took it and died; its lease ran out
-        kb_documents.claim_document(session, "dealer-a", crashed.id, "dead-worker", 600)
+        kb_leases.claim_document(session, "dealer-a", crashed.id, "dead-worker", 600)
         session.execute(update(KbDocument).where(KbDocument.id == crashed.id).values(
             lease_until=text("now() - interval '1 second'")))
         # … and this one's task was lost with Redis a while ago
@@ -331,7 +331,7 @@ def test_upload_and_segmentation_are_one_transaction(sessions, inline):
         upload(sessions, inline, "vip.md", VIP, folder="fleet",
                segmentation={"segments": [{"groupId": "tier"}]})
     assert library.list_documents(sessions, "dealer-a") == []
-    assert library.list_folders(sessions, "dealer-a") == []
+    assert folders.list_folders(sessions, "dealer-a") == []
     with pytest.raises(NotFound, match="not registered"):
         upload(sessions, inline, "vip.md", VIP, client="nobody")
 

@@ -12,7 +12,8 @@ never share state:
 one-off behaviours for model m ("json:<text>" answers <text> as the model's content); `GET /_stats` counts requests per model; `GET /_last?model=m`
 returns the last request body for model m (what the prompt really was);
 `GET /_max_in_flight?model=m` the most requests for m it was answering at once.
-Run alone: python -m tests.support.fake_llm --port 8099 --latency 0.5
+Run alone: python -m tests.support.fake_llm --port 8099 --latency 0.5, then
+LLM_API_BASE=http://127.0.0.1:8099/v1 LLM_MODEL=openai/fake LLM_API_KEY=sk-fake (README).
 """
 
 from __future__ import annotations
@@ -228,6 +229,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     parser.add_argument("--fail-rate", type=float, default=0.0)
     args = parser.parse_args()
+    print(f"fake model: LLM_API_BASE=http://127.0.0.1:{args.port}/v1 "  # noqa: T201
+          "LLM_MODEL=openai/<any name> LLM_API_KEY=<anything>", flush=True)
     web.run_app(
         FakeLLM(args.latency, args.fail_rate).app(),
         host="127.0.0.1", port=args.port, access_log=None, backlog=4096,

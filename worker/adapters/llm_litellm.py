@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from types import ModuleType
 
@@ -51,6 +52,10 @@ class ModelPermanentError(PermanentError):
     """The model provider refused the request (bad request, policy, auth, unknown model)."""
 
 
+_first_call_lock = threading.Lock()
+_first_call_done = threading.Event()
+
+
 class LiteLLMClient:
     def __init__(
         self,
@@ -65,6 +70,19 @@ class LiteLLMClient:
         self._max_tokens = max_tokens
 
     def complete_json(self, model: str, messages: list[dict[str, str]]) -> ModelResponse:
+        if not _first_call_done.is_set():
+            # The OpenAI SDK builds its pydantic response models on first use; 20 threads
+            # doing that at once can fail ("BaseModel cannot be instantiated directly").
+            # The process's first call runs alone, the others wait for it.
+            with _first_call_lock:
+                if not _first_call_done.is_set():
+                    try:
+                        return self._complete_json(model, messages)
+                    finally:
+                        _first_call_done.set()
+        return self._complete_json(model, messages)
+
+    def _complete_json(self, model: str, messages: list[dict[str, str]]) -> ModelResponse:
         try:
             response = lib().completion(
                 model=model,

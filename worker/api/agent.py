@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from cachetools import LRUCache
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
 from schema.agent_config import AgentConfigFields, ResolvedConfig
@@ -19,6 +20,7 @@ from worker.api.auth import client_id, optional_client_id, runtime
 from worker.api.schemas import (
     ConfigIn, ConfigOut, ConfigVersion, HealthOut, ReplyIn, ReplyOut, ReplyPending,
 )
+from worker.api.strict_json import StrictJSONRoute
 from worker.errors import BadEvent
 from worker.health import check_health
 from worker.ingress.direct import accept_chat
@@ -27,7 +29,7 @@ from worker.bootstrap import Runtime
 from worker.store import replies, stats, tenants
 from worker.store.models import Draft, InboundMessage
 
-router = APIRouter(prefix="/api/agent", tags=["agent"])
+router = APIRouter(prefix="/api/agent", tags=["agent"], route_class=StrictJSONRoute)
 
 _NOT_FOUND = {404: {"description": "not found (or another client's)"}}
 
@@ -58,6 +60,11 @@ async def reply(
         await run_in_threadpool(rt.call, accept_chat, event)
     except BadEvent as exc:
         raise HTTPException(422, str(exc)) from exc
+    except IntegrityError as exc:  # the client was deleted behind this process's config cache
+        if await run_in_threadpool(_client_exists, rt, client):
+            raise
+        rt.configs.invalidate(client)
+        raise HTTPException(404, f"no client {client!r}") from exc
     deadline = time.monotonic() + (rt.settings.reply_wait_seconds if wait is None else wait)
     pause = 0.02
     while True:
@@ -87,6 +94,11 @@ def reply_status(
     if message is None:
         raise HTTPException(404, f"no message with eventId {eventId!r}")
     return _reply_or_pending(eventId, message, draft)
+
+
+def _client_exists(rt: Runtime, client: str) -> bool:
+    with rt.sessions() as session:
+        return tenants.client_exists(session, client)
 
 
 def _state(rt: Runtime, client: str, event_id: str):  # noqa: ANN202
@@ -158,6 +170,8 @@ def put_active_config(
     fields = AgentConfigFields.model_validate(body.as_contract_json())
     with rt.sessions.begin() as session:
         row = tenants.activate_new_config(session, client, fields.as_contract_json())
+        if row is None:  # deleted meanwhile: a write never registers a client
+            raise HTTPException(404, f"no client {client!r}")
         config_id, version = row.id, row.version
     rt.configs.invalidate(client)
     announce(rt.redis, rt.settings.redis_namespace, "config", client)

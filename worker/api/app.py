@@ -19,8 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from worker import metrics
 from worker.adapters.infrastructure import INFRASTRUCTURE_ERRORS
-from worker.api import agent, knowledge, review
-from worker.api.auth import KeyCache
+from worker.api import agent, errors, knowledge, review
+from worker.api.auth import KeyCache, may_scrape
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
 from worker.bootstrap import Runtime
@@ -52,7 +52,10 @@ def create_app(
         if owned:
             runtime.close()
 
+    docs = (settings or (rt.settings if rt else None) or Settings()).api_docs
     app = FastAPI(
+        docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         title="agent-runtime API",
         version="1",
         description="Control plane of agent-runtime: replies, agent config, review, knowledge "
@@ -62,6 +65,7 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    errors.install(app)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(RequestMetrics)
     for error in INFRASTRUCTURE_ERRORS:
@@ -82,7 +86,11 @@ def _build_runtime(settings: Settings) -> Runtime:
     return bootstrap(settings)
 
 
-async def _metrics(_request) -> Response:  # noqa: ANN001
+async def _metrics(request) -> Response:  # noqa: ANN001
+    if not await may_scrape(request):
+        return JSONResponse({"detail": "metrics need the scrape token (METRICS_TOKEN) or an "
+                             "admin key"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # several API processes: add them up
         from prometheus_client import multiprocess

@@ -10,6 +10,7 @@ the change over Redis so every API process forgets the key at once.
 
 from __future__ import annotations
 
+import hmac
 import threading
 
 from cachetools import TTLCache
@@ -124,3 +125,23 @@ def optional_client_id(
     if not who.is_admin:
         return who.client_id
     return acting_for or None
+
+
+async def may_scrape(request: Request) -> bool:
+    """GET /metrics: the scrape token (METRICS_TOKEN, as a bearer) or an admin key."""
+    header = request.headers.get("authorization", "")
+    offered = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = request.app.state.rt.settings.metrics_token
+    if token is not None and offered and hmac.compare_digest(
+            offered.encode(), token.get_secret_value().encode()):
+        return True
+    key = request.headers.get("x-api-key") or offered
+    if not key:
+        return False
+    cache: KeyCache = request.app.state.keys
+    key_hash = api_keys.hash_key(key)
+    found = cache.get(key_hash)
+    if found is None:
+        found = await run_in_threadpool(_lookup, request.app.state.rt, key)
+        cache.put(key_hash, found)
+    return isinstance(found, Caller) and found.is_admin

@@ -18,6 +18,7 @@ from schema.agent_config import AgentConfigFields
 from worker import metrics
 from worker.api.auth import caller, client_id, runtime
 from worker.api.schemas import ApproveIn, DraftDetail, DraftList, DraftOut, EditIn, RejectIn
+from worker.api.strict_json import StrictJSONRoute
 from worker.errors import AgentRuntimeError
 from worker.logs import log
 from worker.bootstrap import Runtime
@@ -25,7 +26,7 @@ from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft
 
-router = APIRouter(prefix="/api/agent/drafts", tags=["review"])
+router = APIRouter(prefix="/api/agent/drafts", tags=["review"], route_class=StrictJSONRoute)
 
 _NOT_FOUND = {404: {"description": "no such draft (or another client's)"}}
 _ACTION = {**_NOT_FOUND, 409: {"description": "the draft is no longer pending review"},

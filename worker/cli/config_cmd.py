@@ -36,7 +36,8 @@ def set_config(
     """Register CLIENT_ID if new and make this config its active one (a new version)."""
     fields = validate_fields(read_json_file(file))
     with session_scope() as session:
-        row = tenants.activate_new_config(session, client_id, fields.as_contract_json())
+        row = tenants.activate_new_config(session, client_id, fields.as_contract_json(),
+                                           register=True)
         result = {"clientId": client_id, "configId": row.id, "version": row.version}
     from worker.cli.keys_cmd import announce_change
 

@@ -77,7 +77,7 @@ def _register(database_url: str, clients: dict) -> None:
     try:
         with make_session_factory(engine).begin() as session:
             for client_id, fields in clients.items():
-                tenants.activate_new_config(session, client_id, fields)
+                tenants.activate_new_config(session, client_id, fields, register=True)
     finally:
         engine.dispose()
 
@@ -261,7 +261,11 @@ def run_up(data_dir: Path, pg_port: int, redis_port: int, api_port: int) -> None
     console.print(f"[bold]agent-runtime up[/] — {'new' if fresh else 'existing'} data in {data_dir}")
     try:
         with _stopped_on_signals():
-            _start(console, stack, bundled("clients.json") if fresh else None)
+            clients = bundled("clients.json") if fresh else None
+            _start(console, stack, clients)
+            if clients:
+                console.print(f"  registered the demo clients {', '.join(clients)} "
+                              "(worker/demo_data/clients.json)")
             env = stack.env()
             console.print(
                 "\n[bold]Running.[/] Use these with any agent-runtime command "

@@ -16,6 +16,8 @@ from rich.tree import Tree
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.cli.common import fail, print_json, settings
+from worker.api.kb_views import audience_json, document_json
+from worker.knowledge import folders as folder_cases
 from worker.knowledge import library
 from worker.knowledge.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
@@ -43,7 +45,8 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     engine = make_engine(cfg)
     sessions = make_session_factory(engine)
     if inline:
-        queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds)
+        queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds,
+                                           limits=cfg.kb_limits())
     else:
         from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
@@ -106,7 +109,7 @@ def upload(
                                   timeout, progress)
         views = [library.show_document(sessions, client_id, r.document.id) for r in results]
     for result, view in zip(results, views):
-        typer.echo(orjson.dumps({**view.to_json(), "replaced": result.replaced}).decode())
+        typer.echo(orjson.dumps({**document_json(view), "replaced": result.replaced}).decode())
     if any(v.status == "failed" for v in views):
         raise typer.Exit(1)
 
@@ -149,7 +152,7 @@ def list_(
             status=status, limit=limit, offset=offset,
         )
     if as_json:
-        print_json([d.to_json() for d in docs])
+        print_json([document_json(d) for d in docs])
         return
     table = Table("id", "path", "kind", "size", "status", "chunks", "updated")
     for d in docs:
@@ -163,14 +166,14 @@ def list_(
 def show(client_id: str, document_id: str) -> None:
     """One document as JSON: status (and why it failed), folder, audience."""
     with _kb() as (sessions, _):
-        print_json(library.show_document(sessions, client_id, document_id).to_json())
+        print_json(document_json(library.show_document(sessions, client_id, document_id)))
 
 
 @app.command()
 def rename(client_id: str, document_id: str, new_name: str) -> None:
     """Give a document a new file name in its folder; its id stays."""
     with _kb() as (sessions, _):
-        print_json(library.rename_document(sessions, client_id, document_id, new_name).to_json())
+        print_json(document_json(library.rename_document(sessions, client_id, document_id, new_name)))
 
 
 @app.command()
@@ -181,7 +184,7 @@ def move(
 ) -> None:
     """Move a document to another folder (created if missing); its id stays."""
     with _kb() as (sessions, _):
-        print_json(library.move_document(sessions, client_id, document_id, folder, name).to_json())
+        print_json(document_json(library.move_document(sessions, client_id, document_id, folder, name)))
 
 
 @app.command()
@@ -196,21 +199,21 @@ def delete(client_id: str, document_id: str) -> None:
 def folders(client_id: str) -> None:
     """Every folder path of CLIENT_ID, as JSON."""
     with _kb() as (sessions, _):
-        print_json(library.list_folders(sessions, client_id))
+        print_json(folder_cases.list_folders(sessions, client_id))
 
 
 @app.command()
 def mkdir(client_id: str, path: str) -> None:
     """Create a folder (and its missing parents)."""
     with _kb() as (sessions, _):
-        typer.echo(library.create_folder(sessions, client_id, path))
+        typer.echo(folder_cases.create_folder(sessions, client_id, path))
 
 
 @app.command()
 def rmdir(client_id: str, path: str) -> None:
     """Delete a folder with its subfolders and every document in them."""
     with _kb() as (sessions, queue):
-        count = library.delete_folder(sessions, queue, client_id, path)
+        count = folder_cases.delete_folder(sessions, queue, client_id, path)
     typer.echo(f"deleted folder {path} and {count} document(s)")
 
 
@@ -218,21 +221,20 @@ def rmdir(client_id: str, path: str) -> None:
 def mvdir(client_id: str, old: str, new: str) -> None:
     """Rename or move a folder with everything in it."""
     with _kb() as (sessions, _):
-        typer.echo(library.rename_folder(sessions, client_id, old, new))
+        typer.echo(folder_cases.rename_folder(sessions, client_id, old, new))
 
 
 @app.command()
 def tree(client_id: str) -> None:
     """The folder tree with the number of documents in each folder."""
     with _kb() as (sessions, _):
-        root = library.folder_tree(sessions, client_id)
-    view = Tree(f"[bold]{client_id}[/] ({root['documents']} documents)")
-
-    def add(branch: Tree, node: dict) -> None:
-        for child in node["folders"]:
-            add(branch.add(f"{child['name']}/ ({child['documents']})"), child)
-
-    add(view, root)
+        root = folder_cases.folder_tree(sessions, client_id)
+    view = Tree(f"[bold]{client_id}[/] ({root.documents} documents)")
+    stack = [(view, root)]
+    while stack:
+        branch, node = stack.pop()
+        for child in node.folders:
+            stack.append((branch.add(f"{child.name}/ ({child.documents})"), child))
     _console.print(view)
 
 
@@ -268,7 +270,7 @@ def segments(
                 sessions, client_id, document_id, _segmentation(segment, user))
         view = library.show_document(sessions, client_id, document_id)
         print_json({**view.segmentation.to_json(),
-                    "count": library.audience_count(sessions, client_id, document_id)})
+                    "count": audience_json(library.audience_count(sessions, client_id, document_id))})
 
 
 @app.command()

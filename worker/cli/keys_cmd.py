@@ -1,4 +1,4 @@
-"""`agent-runtime clients add|list` and `agent-runtime keys create|list|revoke`."""
+"""`agent-runtime clients add|list|delete` and `agent-runtime keys create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,25 @@ def add_client(client_id: str) -> None:
         existed = tenants.client_exists(session, client_id)
         tenants.register_client(session, client_id)
     typer.echo(f"client {client_id} {'already registered' if existed else 'registered'}")
+
+
+@clients_app.command("delete")
+def delete_client(
+    client_id: str,
+    yes: bool = typer.Option(False, "--yes", help="confirm: this cannot be undone"),
+) -> None:
+    """Delete CLIENT_ID and everything of it (keys, configs, messages, drafts, memory,
+    knowledge base). Every API process stops accepting its keys at once."""
+    if not yes:
+        fail(f"this deletes client {client_id!r} and all of its data for good; "
+             "repeat with --yes")
+    with session_scope() as session:
+        deleted = tenants.delete_client(session, client_id)
+    if not deleted:
+        fail(f"no client {client_id!r}")
+    announce_change("keys")  # cached keys of the client stop working in every process now
+    announce_change("config", client_id)
+    typer.echo(f"deleted client {client_id} and all of its data")
 
 
 @clients_app.command("list")

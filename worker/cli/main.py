@@ -112,15 +112,12 @@ def api(
                                 "when more than one"),
 ) -> None:
     """Run the HTTP API (uvicorn) until SIGTERM/SIGINT."""
-    import uvicorn
+    from worker.api.server import serve
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
     require_services(cfg.database_url, cfg.redis_url)
-    uvicorn.run(
-        "worker.api.main:app", host=host or cfg.api_host, port=port or cfg.api_port,
-        workers=workers, log_config=None, access_log=False, timeout_graceful_shutdown=10,
-    )
+    serve(cfg, host or cfg.api_host, port or cfg.api_port, workers)
 
 
 @app.command()

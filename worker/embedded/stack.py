@@ -1,6 +1,7 @@
 """A whole deployment on one machine: embedded Postgres and Redis, migrated, and the production
 processes (ingress, worker, beat, api) as children of this one, each started exactly as the
-Procfile starts it (`python -m worker.cli ingress`, …) with the settings in its environment.
+Procfile starts it (`python -m tasks.cli ingress`, …: what the `agent-runtime` script runs) with
+the settings in its environment.
 
 `Stack.stop()` ends everything it started, processes first (SIGTERM, as a supervisor would),
 then the servers; each child also gets SIGTERM should this process die (PR_SET_PDEATHSIG).
@@ -86,7 +87,7 @@ class Stack:
         for name in names:
             log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child holds it
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "worker.cli", *PROCESSES[name]],
+                [sys.executable, "-m", "tasks.cli", *PROCESSES[name]],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                 cwd=self.root, start_new_session=True, preexec_fn=die_with_parent,
             )

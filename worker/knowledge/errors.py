@@ -15,6 +15,13 @@ class InvalidInput(KnowledgeError):
     """A name, folder, segmentation or other input is not acceptable."""
 
 
+class InvalidName(InvalidInput):
+    """A name holds invisible format characters (zero-width, bidi controls); refused as
+    unprocessable, since it would not read as what it is."""
+
+    http_status = 422
+
+
 class NotFound(KnowledgeError):
     """No such document or folder for this client."""
 

@@ -11,6 +11,7 @@ import io
 import re
 from pathlib import PurePosixPath
 
+from worker.knowledge.bounds import Limits, sniff_text
 from worker.knowledge.errors import ExtractionFailed, UnsupportedType
 
 KIND_BY_SUFFIX = {
@@ -39,11 +40,14 @@ def kind_for(filename: str, content_type: str | None = None) -> str:
     return kind
 
 
-def extract_text(kind: str, content: bytes) -> str:
+def extract_text(kind: str, content: bytes, limits: Limits | None = None) -> str:
+    """The text of a file, within `limits` (page and column caps); the memory and time caps
+    are the child process's (worker/knowledge/sandbox.py), which is how the worker calls it."""
     reader = _READERS.get(kind)
     if reader is None:
         raise ExtractionFailed(f"unknown document kind {kind!r}")
-    text = _CONTROL.sub("", reader(content)).strip()
+    sniff_text(kind, content)
+    text = _CONTROL.sub("", reader(content, limits or Limits())).strip()
     if not text:
         hint = " (a scanned PDF needs OCR, which is not supported)" if kind == "pdf" else ""
         raise ExtractionFailed(f"no text found in the document{hint}")
@@ -63,29 +67,41 @@ def decode_text(content: bytes) -> str:
     return content.decode("latin-1")
 
 
-def _text(content: bytes) -> str:
+def _text(content: bytes, _limits: Limits | None = None) -> str:
     return decode_text(content).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _html(content: bytes) -> str:
+def _html(content: bytes, _limits: Limits) -> str:
     from inscriptis import get_text
 
     try:
         return get_text(decode_text(content))
+    except RecursionError as exc:
+        raise ExtractionFailed("the HTML is nested too deeply to be read") from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # inscriptis/lxml on untrusted markup: the reason is kept
         raise ExtractionFailed(f"HTML could not be read: {exc}") from exc
 
 
-def _csv(content: bytes) -> str:
+def _csv(content: bytes, limits: Limits) -> str:
     """Each row becomes a paragraph of "Header: value" pairs, so a price-list row is found by
     its model name and carries its column names into the snippet."""
     text = _text(content)
+    first_line = text[: text.find("\n") if "\n" in text else len(text)]
+    if max(first_line.count(d) for d in ",;\t|") >= limits.max_csv_columns:
+        raise _too_many_columns(limits)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
     try:
-        rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+        rows = []
+        for row in csv.reader(io.StringIO(text), dialect):
+            if len(row) > limits.max_csv_columns:
+                raise _too_many_columns(limits)
+            if any(c.strip() for c in row):
+                rows.append(row)
     except csv.Error as exc:
         raise ExtractionFailed(f"CSV could not be read: {exc}") from exc
     if not rows:
@@ -103,21 +119,30 @@ def _csv(content: bytes) -> str:
     return "\n\n".join(lines)
 
 
-def _pdf(content: bytes) -> str:
+def _too_many_columns(limits: Limits) -> ExtractionFailed:
+    return ExtractionFailed(f"the CSV has a row of more than {limits.max_csv_columns:,} "
+                            "columns; at most that many are read")
+
+
+def _pdf(content: bytes, limits: Limits) -> str:
     from pypdf import PdfReader
 
     try:
         reader = PdfReader(io.BytesIO(content))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ExtractionFailed("the PDF is password-protected")
+        pages = len(reader.pages)
+        if pages > limits.max_pdf_pages:
+            raise ExtractionFailed(f"the PDF has {pages:,} pages; at most "
+                                   f"{limits.max_pdf_pages:,} are read (split it)")
         return "\n\n".join((page.extract_text() or "") for page in reader.pages)
-    except ExtractionFailed:
+    except (ExtractionFailed, MemoryError, RecursionError):
         raise
     except Exception as exc:  # pypdf raises many kinds on damaged files; all mean "unreadable"
         raise ExtractionFailed(f"PDF could not be read: {exc}") from exc
 
 
-def _docx(content: bytes) -> str:
+def _docx(content: bytes, _limits: Limits) -> str:
     import docx
     from docx.table import Table
 
@@ -130,6 +155,8 @@ def _docx(content: bytes) -> str:
             elif block.text.strip():
                 parts.append(_heading_prefix(block.style.name if block.style else "") + block.text)
         return "\n\n".join(p for p in parts if p)
+    except (MemoryError, RecursionError):
+        raise
     except Exception as exc:  # not a zip, not a Word document, broken XML
         raise ExtractionFailed(f"DOCX could not be read: {exc}") from exc
 

@@ -317,12 +317,13 @@ class KbDocument(Base):
 
     __tablename__ = "kb_documents"
     __table_args__ = (
-        # The filename is the key within a folder; a document being deleted no longer holds it.
+        # The filename (case-folded) is the key within a folder; a document being deleted no
+        # longer holds it.
         Index(
             "uq_kb_documents_client_folder_name",
             "client_id",
             "folder",
-            "filename",
+            "name_key",
             unique=True,
             postgresql_where=text("status <> 'deleting'"),
         ),
@@ -333,6 +334,8 @@ class KbDocument(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     folder: Mapped[str] = mapped_column(String(1000), default="")
     filename: Mapped[str] = mapped_column(String(255))
+    # The name as compared (NFKC case-fold, worker/knowledge/paths.py): unique per folder.
+    name_key: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16))  # markdown | text | html | csv | pdf | docx
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))

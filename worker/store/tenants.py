@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,12 @@ def client_exists(session: Session, client_id: str) -> bool:
     return session.scalar(select(Client.id).where(Client.id == client_id)) is not None
 
 
+def delete_client(session: Session, client_id: str) -> bool:
+    """Remove the client and, by foreign key, everything of it: keys, configs, messages,
+    drafts, memory, documents. False if there was no such client."""
+    return session.execute(delete(Client).where(Client.id == client_id)).rowcount > 0
+
+
 def list_clients(session: Session) -> list[str]:
     return list(session.scalars(select(Client.id).order_by(Client.id)))
 
@@ -27,14 +33,21 @@ def active_config(session: Session, client_id: str) -> AgentConfig | None:
     )
 
 
-def activate_new_config(session: Session, client_id: str, fields: dict) -> AgentConfig:
-    """Store `fields` as the client's next version and make it the only active one.
+def activate_new_config(
+    session: Session, client_id: str, fields: dict, *, register: bool = False
+) -> AgentConfig | None:
+    """Store `fields` as the client's next version and make it the only active one; None when
+    the client is not registered (only `register=True`, the operator's `config set`, creates
+    it: a write through the API never brings a deleted client back).
 
     The row lock on the client serialises concurrent writers; the partial unique index
     is the last word if two ever race anyway.
     """
-    register_client(session, client_id)
-    session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+    if register:
+        register_client(session, client_id)
+    locked = session.execute(select(Client.id).where(Client.id == client_id).with_for_update())
+    if locked.first() is None:
+        return None
     latest = session.scalar(
         select(func.max(AgentConfig.version)).where(AgentConfig.client_id == client_id)
     )
