@@ -131,7 +131,7 @@ class InboundMessage(Base):
     lead_name: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)  # the full text, cleaned (quotes included)
     new_text: Mapped[str] = mapped_column(Text)  # what goes to the prompt
-    # The rawMime or message exactly as it came (UTF-8); never shown to the model. 0009.
+    # The rawMime or message exactly as it came (UTF-8); never shown to the model. 0010.
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     subject: Mapped[str | None] = mapped_column(String(1000))
     message_id: Mapped[str | None] = mapped_column(String(1000))
