@@ -18,6 +18,7 @@ services:
 	scripts/ensure-services.sh
 
 test: $(STAMP) services
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from schema.events import InboundEvent
 from worker.ingress.email_body import parse_raw_mime
-from worker.ingress.invisible_chars import strip_invisible
+from worker.invisible_chars import strip_invisible
 from worker.ingress.normalize import to_new_message
 
 

@@ -1,5 +1,5 @@
 """Text a lead wrote, made safe to store and show: uniform newlines, no NUL (Postgres text
-refuses it), no lone surrogates, no invisible characters (worker.ingress.invisible_chars).
+refuses it), no lone surrogates, no invisible characters (worker.invisible_chars).
 
 What cleaning removed is reported as flags `{code, detail}` kept with the message
 (`inbound_messages.inbound_flags`) and carried into its draft's flags (as `inbound_<code>`),
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from worker.ingress.invisible_chars import strip_invisible
+from worker.invisible_chars import strip_invisible
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from schema.agent_config import AgentConfigFields
-from worker.ingress.invisible_chars import strip_invisible
+from worker.invisible_chars import strip_invisible
 
 # The blocks, in the order they appear in the user message.
 HEADERS, CONTEXT, LEAD = "lead_headers", "context", "lead_message"

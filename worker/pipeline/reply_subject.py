@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from worker.ingress.invisible_chars import strip_invisible
+from worker.invisible_chars import strip_invisible
 
 # Reply and forward prefixes of the common clients: Re/RE (most), AW/Antw/Antwort (de, nl),
 # SV (sv, da, no), VS/VL (fi), Réf/Ref/RIF/R (fr, it), TR/ENC/RV (forward: fr, pt, es, it),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from worker.errors import PermanentError
 from worker.ports import Embedder
+from worker.statuses import DraftStatus
 from worker.store import drafts, memory, reviews
 from worker.store.memory import MemoryWrite
 from worker.store.models import Draft, utcnow
@@ -26,7 +27,7 @@ class ReviewRefused(PermanentError):
 def approve(
     session: Session, client_id: str, draft_id: str, embedder: Embedder | None = None
 ) -> Draft:
-    draft = _decide(session, client_id, draft_id, {"status": "approved"})
+    draft = _decide(session, client_id, draft_id, {"status": DraftStatus.APPROVED})
     _remember_reply(session, draft, draft.reply, embedder)
     return draft
 
@@ -41,7 +42,7 @@ def edit(
     if current is None:
         raise ReviewRefused(f"no draft {draft_id!r} for client {client_id!r}")
     draft = _decide(session, client_id, draft_id, {
-        "status": "edited",
+        "status": DraftStatus.EDITED,
         "edited_text": text,
         "edit_distance": Levenshtein.distance(current.reply, text),
     })
@@ -53,7 +54,7 @@ def reject(session: Session, client_id: str, draft_id: str, reason: str) -> Draf
     if not reason.strip():
         raise ReviewRefused("a rejection needs a reason")
     draft = _decide(session, client_id, draft_id, {
-        "status": "rejected", "rejection_reason": reason[:MAX_REASON_CHARS],
+        "status": DraftStatus.REJECTED, "rejection_reason": reason[:MAX_REASON_CHARS],
     })
     memory.forget_source(session, client_id, f"draft:{draft_id}")
     return draft

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from worker.statuses import DraftStatus
 from worker.store.models import Draft, InboundMessage, LlmCall
 
-APPROVED = ("approved", "edited")
+APPROVED = (DraftStatus.APPROVED, DraftStatus.EDITED)
 
 
 @dataclass(frozen=True)
