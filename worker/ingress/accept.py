@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from worker.statuses import MessageStatus
 from worker.store import drafts, leads, memory, messages
+from worker.store.conversations import conversation_for_lead
 from worker.store.messages import NewMessage, StoredRef
 
 
@@ -24,6 +25,9 @@ def store_messages(session: Session, new: list[NewMessage]) -> list[StoredRef]:
             if parent_thread:
                 msg = replace(msg, external_conversation_id=parent_thread)
         lead_id = leads.upsert_lead(session, msg)
+        if msg.external_conversation_id:  # joined only if it is this lead's (conversations.py)
+            msg = replace(msg, external_conversation_id=conversation_for_lead(
+                session, msg.client_id, msg.external_conversation_id, lead_id, msg.lead_key))
         conversation_id = leads.upsert_conversation(session, msg, lead_id)
         row_id = messages.insert_message(session, msg, lead_id, conversation_id)
         if row_id is None:
@@ -38,7 +42,8 @@ def store_messages(session: Session, new: list[NewMessage]) -> list[StoredRef]:
         if drafting and msg.external_conversation_id:
             # The lead wrote again: drafts still waiting for review in that conversation
             # answer an outdated message; the new message gets its own draft.
-            drafts.withdraw_pending(session, msg.client_id, msg.external_conversation_id)
+            drafts.withdraw_pending(session, msg.client_id, msg.external_conversation_id,
+                                    lead_id)
         if drafting:
             remembered.setdefault(msg.client_id, []).append(_memory_of(msg, row_id))
     for client_id, writes in remembered.items():

@@ -42,6 +42,7 @@ class NewMessage:
     thread_parent: str | None = None
     # Raised by the inbound cleaning: [{"code": "inbound_…", "detail": …}], shown on the draft.
     inbound_flags: tuple[dict[str, str], ...] = ()
+    raw: bytes | None = None  # the message as it came, before any cleaning
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def insert_message(
             external_lead_id=msg.external_lead_id,
             lead_name=msg.lead_name,
             body=msg.body,
+            raw=msg.raw,
             new_text=msg.new_text,
             subject=msg.subject,
             message_id=msg.message_id,

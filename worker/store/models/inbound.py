@@ -68,7 +68,9 @@ class InboundMessage(Base):
     external_conversation_id: Mapped[str | None] = mapped_column(String(200))
     external_lead_id: Mapped[str | None] = mapped_column(String(200))
     lead_name: Mapped[str | None] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)  # the full text as received
+    body: Mapped[str] = mapped_column(Text)  # the full text, cleaned (quotes included)
+    # The rawMime or message exactly as it came (UTF-8); never shown to the model. 0010.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     new_text: Mapped[str] = mapped_column(Text)  # what goes to the prompt
     subject: Mapped[str | None] = mapped_column(String(1000))
     message_id: Mapped[str | None] = mapped_column(String(1000))
