@@ -61,7 +61,7 @@ class Draft(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     recall_note: Mapped[str | None] = mapped_column(String(200))
-    reviewed_by: Mapped[str | None] = mapped_column(String(200))  # migration 0010
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))  # migration 0011
     # Guardrails and handoff (worker.pipeline.assessment); migration 0008.
     flags: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     confidence: Mapped[float | None] = mapped_column(Float)

@@ -1,4 +1,4 @@
-"""Reviewer logins of the review console and their sessions (migration 0010)."""
+"""Reviewer logins of the review console and their sessions (migration 0011)."""
 
 from __future__ import annotations
 

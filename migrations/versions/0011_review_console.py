@@ -1,16 +1,16 @@
 """review console: reviewer logins and sessions, who decided each draft, one outbox row per
 draft and stream (the draft on the review stream, the decision on the decisions stream)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
