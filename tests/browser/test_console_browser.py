@@ -193,8 +193,9 @@ def test_lead_and_model_text_stay_inert_in_the_browser(api, browser):
         assert "<script>window.__xss = 1</script>" in text  # shown as text, as the lead wrote it
         assert f"![pixel]({evil}/markdown.png)" in text
         assert '<b onmouseover="window.__xss=4">Eve</b>' in text
-        # The model's reply quotes the lead (the fake model echoes it): inert as well.
-        assert "<script>" in browser.find_element(By.ID, "reply-text").text
+        # The model's reply quotes the lead (the fake model echoes what the prompt fence let
+        # through): shown as text as well.
+        assert "window.__xss = 1" in browser.find_element(By.ID, "reply-text").text
         assert _Counter.hits == []  # nothing was fetched from the attacker's host
         screenshot(browser, "inert")
     finally:
