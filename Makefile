@@ -16,8 +16,10 @@ demo: $(STAMP)
 
 services:
 	scripts/ensure-services.sh
+	scripts/ensure-browser.sh
 
 test: $(STAMP) services
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: $(STAMP)

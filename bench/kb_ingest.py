@@ -37,9 +37,9 @@ import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from worker.knowledge import library  # noqa: E402
-from worker.knowledge.audience import Audience  # noqa: E402
+from worker.audience import Audience  # noqa: E402
 from worker.knowledge.processing import process_document  # noqa: E402
-from worker.knowledge.query_terms import query_terms  # noqa: E402
+from worker.text.query_terms import query_terms  # noqa: E402
 from worker.logs import configure_logging  # noqa: E402
 from worker.settings import Settings  # noqa: E402
 from worker.store import tenants  # noqa: E402

@@ -62,8 +62,19 @@ import psycopg
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the process harness shared with tests/faults
+
+from tests.support import processes  # noqa: E402
+from tests.support.processes import (  # noqa: E402
+    CLI,
+    Proc,
+    free_port,
+    run_cli,
+    stop_all,
+    workers_ready,
+)
+
 VENV_BIN = Path(sys.executable).parent
-CLI = str(VENV_BIN / "agent-runtime")
 CLIENTS_FILE = ROOT / "worker" / "demo_data" / "clients.json"
 EVENTS_FILE = ROOT / "worker" / "demo_data" / "events.json"
 
@@ -153,12 +164,6 @@ def message_status_counts(db_name: str) -> dict[str, int]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def runtime_env(args: argparse.Namespace, db_name: str, llm_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -184,41 +189,16 @@ def runtime_env(args: argparse.Namespace, db_name: str, llm_port: int) -> dict[s
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen
-    log_path: Path
-    optional: bool = False  # may exit on its own (e.g. a profiler)
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(text[-lines:])
-
-
 class Processes:
     """Every subprocess this script started; stopped together, whatever happens."""
 
     def __init__(self, log_dir: Path, env: dict[str, str]):
         self.log_dir = log_dir
         self.env = env
-        self.children: list[Child] = []
+        self.children: list[Proc] = []
 
-    def start(self, name: str, argv: list[str]) -> Child:
-        log_path = self.log_dir / f"{name}.log"
-        log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,  # own group: children stop too
-        )
-        log_file.close()
-        child = Child(name, proc, log_path)
+    def start(self, name: str, argv: list[str]) -> Proc:
+        child = Proc(name, argv, self.env, self.log_dir / f"{name}.log").start(append=False)
         self.children.append(child)
         return child
 
@@ -226,62 +206,17 @@ class Processes:
         for child in self.children:
             if not child.optional and not child.alive():
                 raise RuntimeError(
-                    f"{child.name} exited with {child.proc.returncode}; log tail:\n"
-                    f"{child.log_tail()}"
+                    f"{child.name} exited with {child.popen.returncode}; log tail:\n"
+                    f"{child.tail(30)}"
                 )
 
     def stop_all(self, grace: float = 8.0) -> None:
-        for child in self.children:
-            _signal_group(child.proc, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for child in self.children:
-            try:
-                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for child in self.children:
-            # The group too: a prefork pool's children must not outlive their parent.
-            _signal_group(child.proc, signal.SIGKILL)
-            try:
-                child.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                print(f"warning: {child.name} (pid {child.proc.pid}) did not stop", file=sys.stderr)
+        stop_all(self.children, grace)
 
 
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)  # the group this script created for this child
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def run_cli(env: dict[str, str], *argv: str) -> str:
-    result = subprocess.run(
-        [CLI, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"agent-runtime {' '.join(argv)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-class NotReady(Exception):
-    """A readiness check's reason for saying no."""
-
-
-def wait_until(what: str, check, timeout: float, procs: Processes, every: float = 0.2) -> None:
+def wait_until(what: str, check, timeout: float, procs: Processes, every: float = 0.2) -> None:  # noqa: ANN001
     """Poll `check` until it returns true; it may raise NotReady (or anything) to say why not."""
-    deadline = time.monotonic() + timeout
-    why = "never checked"
-    while time.monotonic() < deadline:
-        procs.check_alive()
-        try:
-            if check():
-                return
-            why = "check returned false"
-        except Exception as exc:  # noqa: BLE001 - not ready yet
-            why = f"{type(exc).__name__}: {exc}"
-        time.sleep(every)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f}s (last: {why})")
+    processes.wait_until(what, check, timeout, every=every, still_running=procs.check_alive)
 
 
 def llm_ready(port: int) -> bool:
@@ -298,38 +233,12 @@ def llm_stats(port: int) -> dict[str, int]:
 
 
 def ingress_ready(r: redis.Redis) -> bool:
-    """Both consumer groups exist and the ingress has issued its first read (a consumer)."""
-    for stream in (CHAT_STREAM, EMAIL_STREAM):
-        if not r.exists(stream):
-            raise NotReady(f"{stream} does not exist yet (no group created)")
-        groups = {
-            (g["name"].decode() if isinstance(g["name"], bytes) else g["name"]): g
-            for g in r.xinfo_groups(stream)
-        }
-        if CONSUMER_GROUP not in groups:
-            raise NotReady(f"no group {CONSUMER_GROUP!r} on {stream}")
-        if not groups[CONSUMER_GROUP]["consumers"]:
-            raise NotReady(f"group on {stream} has no consumer yet (no read issued)")
-    return True
-
-
-def workers_ready(broker_url: str, names: list[str]) -> bool:
-    from celery import Celery
-
-    probe = Celery("bench-probe", broker=broker_url)
-    try:
-        replies = probe.control.ping(destination=names, timeout=1.0) or []
-    finally:
-        probe.close()
-    answered = {name for reply in replies for name in reply}
-    if not set(names) <= answered:
-        raise NotReady(f"no ping reply from {sorted(set(names) - answered)}")
-    return True
+    return processes.ingress_ready(r, (CHAT_STREAM, EMAIL_STREAM), CONSUMER_GROUP)
 
 
 def start_deployment(
     args: argparse.Namespace, procs: Processes, r: redis.Redis, llm_port: int
-) -> tuple[Child, Child, list[Child]]:
+) -> tuple[Proc, Proc, list[Proc]]:
     py = sys.executable
     llm = procs.start(
         "fake_llm",
@@ -719,7 +628,7 @@ class Result:
     config: dict[str, object]
 
 
-def start_profilers(args: argparse.Namespace, procs: Processes, targets: list[Child]) -> None:
+def start_profilers(args: argparse.Namespace, procs: Processes, targets: list[Proc]) -> None:
     """py-spy on each target: only the thread holding the GIL is sampled, i.e. Python CPU time."""
     py_spy = VENV_BIN / "py-spy"
     if not py_spy.exists():
@@ -729,7 +638,7 @@ def start_profilers(args: argparse.Namespace, procs: Processes, targets: list[Ch
     out.mkdir(parents=True, exist_ok=True)
     for target in targets:
         procs.start(f"py-spy-{target.name}", [
-            str(py_spy), "record", "--pid", str(target.proc.pid), "--gil", "--nonblocking",
+            str(py_spy), "record", "--pid", str(target.pid), "--gil", "--nonblocking",
             "--rate", "50", "--duration", str(int(args.profile_seconds)), "--format", "raw",
             "--output", str(out / f"{target.name}.raw"),
         ]).optional = True
@@ -861,8 +770,8 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
           f"({args.workers} worker(s), pool={args.pool}, concurrency={args.concurrency})")
 
     sampler = Sampler(
-        {"ingress": ingress.proc.pid, "fake_llm": llm.proc.pid}
-        | {w.name: w.proc.pid for w in workers},
+        {"ingress": ingress.pid, "fake_llm": llm.pid}
+        | {w.name: w.pid for w in workers},
         {"postgres": "postgres", "redis": "redis-server"},
     )
     sampler.start()
@@ -943,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print(f"[bench] failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         for child in procs.children:
-            print(f"--- {child.name} log tail ---\n{child.log_tail(15)}", file=sys.stderr)
+            print(f"--- {child.name} log tail ---\n{child.tail(15)}", file=sys.stderr)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must not be interrupted
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

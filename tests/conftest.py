@@ -152,6 +152,7 @@ def stream_names(redis_client: redis.Redis) -> Iterator[dict[str, str]]:
         "inbound_email_stream": f"{prefix}:inbound:email",
         "inbound_chat_stream": f"{prefix}:inbound:chat",
         "outbound_stream": f"{prefix}:outbound:drafts",
+        "outbound_decisions_stream": f"{prefix}:outbound:decisions",
     }
     yield names
     redis_client.delete(*names.values())

@@ -127,8 +127,10 @@ class DraftStore(Protocol):
     ) -> None:
         """Release the lease with the reason there is no draft, and the calls that led to it."""
 
-    def mark_published(self, client_id: str, draft_ids: list[str]) -> None:
-        """The drafts' outbox rows reached the outbound stream."""
+    def mark_published(
+        self, client_id: str, draft_ids: list[str], stream: str | None = None
+    ) -> None:
+        """The drafts' outbox rows (of `stream`, if given) reached their outbound stream."""
 
 
 # Recall for one claimed message: what the prompt may use, and a note when recall was cut short.

@@ -34,13 +34,15 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 600
 
     lead_hash_key: SecretStr | None = None
-    # Row-level security: the role every tenant-bound transaction switches to (migration 0010
+    # Row-level security: the role every tenant-bound transaction switches to (migration 0012
     # creates it); "" keeps the connection's own role (then DATABASE_URL must not be a superuser).
     db_app_role: str = "agent_runtime_app"
 
     inbound_email_stream: str = "agent:inbound:email"
     inbound_chat_stream: str = "agent:inbound:chat"
     outbound_stream: str = "agent:outbound:drafts"
+    # Reviewers' approved (or edited) replies, for the system that sends them.
+    outbound_decisions_stream: str = "agent:outbound:decisions"
     consumer_group: str = "agent-runtime"
     ingress_batch_size: int = 200
     # E-mail is stored this many at a time so a chat arriving meanwhile waits ~10 x 4 ms at most.
@@ -94,6 +96,10 @@ class Settings(BaseSettings):
     reply_wait_seconds: float = 20.0
     # API keys are cached per process; a revocation is announced at once, this bounds a lost one.
     api_key_cache_seconds: float = 30.0
+    # Review console (worker/console): session lifetime; the Secure flag on its cookies (set it
+    # whenever the console is reached over TLS, e.g. behind a TLS-terminating proxy).
+    console_session_hours: float = 12.0
+    console_cookie_secure: bool = False
     # Request headers past this size are answered 431; a request whose headers take longer, or
     # whose body sends nothing for this long, is answered 408 and closed.
     api_max_header_bytes: int = Field(default=65536, ge=4096)

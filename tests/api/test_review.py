@@ -74,6 +74,61 @@ def test_another_clients_key_cannot_review(api):
     assert beta.get(f"/api/agent/drafts/{draft['draftId']}").json()["status"] == "pending_review"
 
 
+def _decisions(api) -> list[dict]:  # noqa: ANN001
+    import orjson
+
+    stream = api.rt.settings.outbound_decisions_stream
+    return [orjson.loads(f[b"payload"]) for _id, f in api.rt.redis.xrange(stream)]
+
+
+@needs_review
+def test_approved_and_edited_replies_are_announced_once_with_their_reviewer(api):
+    from worker.pipeline.publish import relay_outbox
+
+    http = api.client_with_key("alpha", {"name": "Ava"})
+    a = _draft(http, "e-1", conversationId="c-1")
+    b = _draft(http, "e-2", conversationId="c-2")
+    c = _draft(http, "e-3", conversationId="c-3")
+    http.post(f"/api/agent/drafts/{a['draftId']}/approve", json={"reviewer": "kim"})
+    http.post(f"/api/agent/drafts/{b['draftId']}/edit", json={"text": "Three vans, yes."})
+    http.post(f"/api/agent/drafts/{c['draftId']}/reject", json={"reason": "wrong"})
+
+    announced = {d["draftId"]: d for d in _decisions(api)}
+    assert set(announced) == {a["draftId"], b["draftId"]}  # a rejection sends nothing
+    assert announced[a["draftId"]]["decision"] == "approved"
+    assert announced[a["draftId"]]["text"] == a["reply"]
+    assert announced[a["draftId"]]["reviewer"] == "kim"
+    assert announced[b["draftId"]]["text"] == "Three vans, yes."
+    assert announced[b["draftId"]]["reviewer"] == "alpha-reviewer"  # the key's name
+    assert announced[a["draftId"]]["clientId"] == "alpha"
+    # Published right after the commit: the relay finds nothing left to send.
+    api.rt.settings.outbox_sweep_after_seconds = 0
+    api.rt.call(relay_outbox)
+    assert len(_decisions(api)) == 2
+    shown = http.get(f"/api/agent/drafts/{c['draftId']}").json()
+    assert shown["reviewedBy"] == "alpha-reviewer" and shown["rejectionReason"] == "wrong"
+
+
+@needs_review
+def test_a_decision_the_publisher_missed_is_relayed_from_the_outbox(api):
+    from worker.pipeline import review
+    from worker.pipeline.publish import relay_outbox
+
+    http = api.client_with_key("alpha", {"name": "Ava"})
+    a = _draft(http, "e-1", conversationId="c-1")
+    # The process died between the commit and the publication: only the outbox row exists.
+    with api.rt.sessions.begin() as session:
+        review.approve(session, "alpha", a["draftId"], reviewer="kim",
+                       announce=api.rt.settings.outbound_decisions_stream)
+    assert _decisions(api) == []
+    api.rt.settings.outbox_sweep_after_seconds = 0
+    api.rt.call(relay_outbox)
+    api.rt.call(relay_outbox)
+    assert [d["draftId"] for d in _decisions(api)] == [a["draftId"]]
+    # The draft's own entry on the review stream was not sent a second time.
+    assert len(api.rt.redis.xrange(api.rt.settings.outbound_stream)) == 1
+
+
 def test_flags_and_needs_human_are_shown_and_needs_human_is_listed_first(api, fake_llm):
     import json
 

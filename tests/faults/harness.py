@@ -56,9 +56,18 @@ import orjson
 import psycopg
 import redis
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.processes import (
+    CLI,
+    NotReady,
+    Proc,
+    free_port,
+    ingress_ready,
+    run_cli,
+    wait_until,
+    workers_ready,
+)
+
 PY = sys.executable
-CLI = str(Path(sys.executable).parent / "agent-runtime")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BIN_ROOT = Path("/usr/lib/postgresql")
 
@@ -106,12 +115,6 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def log(msg: str) -> None:
     print(f"[faults {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -124,67 +127,6 @@ def _pg_bin(tool: str) -> str:
     if not versions:
         raise RuntimeError(f"no {tool} under {PG_BIN_ROOT}")
     return str(versions[-1] / "bin" / tool)
-
-
-# ----------------------------------------------------------------------------------------------
-# Processes
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Proc:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log_path: Path
-    product: bool  # an agent-runtime process (counted as crashed if it dies on its own)
-    popen: subprocess.Popen | None = None
-    stopped_by_us: bool = False  # we killed / terminated it on purpose
-    exit_code: int | None = None
-
-    def start(self) -> Proc:
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
-        self.popen = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log_file.close()
-        return self
-
-    @property
-    def pid(self) -> int:
-        assert self.popen is not None
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def signal(self, sig: int, group: bool = True) -> None:
-        if self.popen is None:
-            return
-        try:
-            if group:
-                os.killpg(self.popen.pid, sig)
-            else:
-                self.popen.send_signal(sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def wait(self, timeout: float) -> int | None:
-        if self.popen is None:
-            return None
-        try:
-            self.exit_code = self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        return self.exit_code
-
-    def tail(self, lines: int = 25) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(text[-lines:])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -253,24 +195,15 @@ def _sa(dsn: str) -> str:
     return dsn.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def _run_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [CLI, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"agent-runtime {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
 def prepare_database(dsn: str, workdir: Path) -> None:
     """Apply the migrations and register the suite's clients, through the CLI."""
     env = {**os.environ, "DATABASE_URL": _sa(dsn), "LEAD_HASH_KEY": "faults",
            "REDIS_URL": "redis://127.0.0.1:1/0", "LOG_LEVEL": "WARNING"}
-    _run_cli(env, "migrate")
+    run_cli(env, "migrate")
     for client_id, config in CLIENTS.items():
         path = workdir / f"config-{client_id}.json"
         path.write_text(json.dumps(config))
-        _run_cli(env, "config", "set", client_id, "--file", str(path))
+        run_cli(env, "config", "set", client_id, "--file", str(path))
 
 
 class SharedTemplate:
@@ -756,39 +689,26 @@ class Deployment:
         return self._spawn(f"beat{i + 1}", [CLI, "beat", f"--schedule={schedule}"])
 
     def _wait(self, what: str, check, timeout: float, every: float = 0.2) -> None:  # noqa: ANN001
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_processes()
-            if self.crashes:
-                raise RuntimeError(f"{what}: a process died while starting:\n" +
-                                   "\n".join(self.crashes))
-            try:
-                if check():
-                    return
-            except Exception:  # noqa: BLE001 - not ready yet
-                pass
-            time.sleep(every)
-        raise RuntimeError(f"{what} not ready after {timeout:.0f}s\n{self.tails()}")
+        try:
+            wait_until(what, check, timeout, every=every, still_running=self._no_crash)
+        except TimeoutError as exc:
+            raise RuntimeError(f"{exc}\n{self.tails()}") from None
+
+    def _no_crash(self) -> None:
+        self.check_processes()
+        if self.crashes:
+            raise RuntimeError("a process died while starting:\n" + "\n".join(self.crashes))
 
     def _ingress_ready(self) -> bool:
-        c = self.producer
-        for stream in (CHAT, EMAIL):
-            groups = c.xinfo_groups(stream)
-            if not any(g["name"] in (GROUP, GROUP.encode()) and g["consumers"] for g in groups):
-                return False
-        return True
+        return ingress_ready(self.producer, (CHAT, EMAIL), GROUP)
 
     def workers_ready(self, procs: list[Proc]) -> bool:
-        from celery import Celery
-
         host = socket.gethostname()
         names = {f"fault{p.name.split('#')[0].removeprefix('worker')}@{host}" for p in procs}
-        probe = Celery("faults-probe", broker=self.redis.url)
         try:
-            replies = probe.control.ping(destination=sorted(names), timeout=1.0) or []
-        finally:
-            probe.close()
-        return names <= {name for reply in replies for name in reply}
+            return workers_ready(self.redis.url, names)
+        except NotReady:
+            return False
 
     # -- events ------------------------------------------------------------------------------
 

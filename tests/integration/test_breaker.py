@@ -14,7 +14,7 @@ from worker.adapters.llm_litellm import LiteLLMClient
 from worker.errors import CircuitOpen, TransientError
 
 MESSAGES = [{"role": "system", "content": "You are Ava, writing"},
-            {"role": "user", "content": "<lead_message>\nhi\n</lead_message>"}]
+            {"role": "user", "content": "<lead_message id=\"x\">\nhi\n</lead_message id=\"x\">"}]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import text, update
 
 from tests.support.documents import make_docx, make_pdf
 from worker.knowledge import folders, library
-from worker.knowledge.audience import Audience, Segment, Segmentation
+from worker.audience import Audience, Segment, Segmentation
 from worker.knowledge.errors import Conflict, InvalidInput, NotFound, TooLarge
 from worker.knowledge.processing import InlineQueue, process_document, sweep_documents
 from worker.settings import Settings
@@ -149,7 +149,7 @@ def test_a_re_upload_during_processing_wins_over_the_older_content(sessions):
         claim = kb_leases.claim_document(session, "dealer-a", doc.id, "worker-1", 600)
     upload(sessions, queue, "hours.md", b"Closed for renovation in August.")  # … then this came
     with sessions.begin() as session:
-        from worker.knowledge.chunking import chunk_text
+        from worker.text.chunking import chunk_text
 
         kept = kb_leases.finish_ready(session, "dealer-a", doc.id, "worker-1",
                                          claim.content_version, chunk_text(HOURS.decode()))

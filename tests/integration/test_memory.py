@@ -34,7 +34,7 @@ def _plant(rt, client_id: str, lead: str = "id:L1") -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("scope", [Scope(lead_key="id:L1"), Scope(whole_client=True),
-                                   Scope(conversation_id="c1")])
+                                   Scope(lead_key="id:L1", conversation_id="c1")])
 def test_identical_text_in_two_tenants_never_crosses(rt, scope):  # noqa: ANN001
     set_config(rt, "dealer-a")
     set_config(rt, "dealer-b")

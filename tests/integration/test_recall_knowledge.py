@@ -11,7 +11,7 @@ import pytest
 from tests.integration.conftest import outbound, set_config
 from tests.integration.test_drafting import _draft
 from worker.knowledge import library
-from worker.knowledge.audience import Segment, Segmentation
+from worker.audience import Segment, Segmentation
 from worker.knowledge.processing import InlineQueue
 
 pytestmark = pytest.mark.integration

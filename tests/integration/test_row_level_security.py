@@ -1,4 +1,4 @@
-"""Row-level security between tenants (migration 0010, worker/store/tenancy.py), on real
+"""Row-level security between tenants (migration 0012, worker/store/tenancy.py), on real
 Postgres. The negative tests connect as a login that is not a superuser (superusers pass RLS
 whatever the policies say): without the setting a query sees nothing, with client A's it never
 sees B's rows. Then the real paths run on such a login, as production should."""

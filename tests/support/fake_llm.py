@@ -30,7 +30,7 @@ from collections import Counter, defaultdict, deque
 from aiohttp import web
 
 _NAME = re.compile(r"You are (.+?), writing")
-_LEAD = re.compile(r"<lead_message>\n(.*?)\n</lead_message>", re.S)
+_LEAD = re.compile(r'<lead_message id="(\w+)">\n(.*?)\n</lead_message id="\1">', re.S)
 QUICK_REPLIES = ["Book a visit", "Call me back", "Send details", "See prices", "Something else"]
 
 
@@ -38,7 +38,8 @@ def _draft_for(messages: list[dict]) -> dict:
     system = next((m["content"] for m in messages if m.get("role") == "system"), "")
     user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
     name = (_NAME.search(system) or [None, "the team"])[1]
-    lead = (_LEAD.search(user) or [None, user])[1].strip().replace("\n", " ")
+    found = _LEAD.search(user)
+    lead = (found.group(2) if found else user).strip().replace("\n", " ")
     return {
         "reply": f"Hello, {name} here. Thanks for writing: \"{lead[:80]}\". We will help you.",
         "quickReplies": QUICK_REPLIES,  # five: the worker must keep four

@@ -19,6 +19,8 @@ def _routes(routes):  # noqa: ANN001, ANN202
 
 def test_every_route_parses_json_strictly():
     app = create_app(Settings())
-    routes = [r for r in _routes(app.routes) if isinstance(r, APIRoute)]
+    # The review console's pages (worker.console) take HTML forms only, never a JSON body.
+    routes = [r for r in _routes(app.routes) if isinstance(r, APIRoute)
+              and not r.endpoint.__module__.startswith("worker.console")]
     assert len(routes) > 20
     assert [r.path for r in routes if not isinstance(r, StrictJSONRoute)] == []

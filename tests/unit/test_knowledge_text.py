@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.documents import make_docx, make_pdf
-from worker.knowledge.audience import Audience, Segment, Segmentation, parse_segment
-from worker.knowledge.chunking import MAX_WORDS, TARGET_WORDS, chunk_text
+from worker.audience import Audience, Segment, Segmentation, parse_segment
+from worker.text.chunking import MAX_WORDS, TARGET_WORDS, chunk_text
 from worker.knowledge.errors import ExtractionFailed, InvalidInput, UnsupportedType
 from worker.knowledge.extract import extract_text, kind_for
 from worker.knowledge.paths import check_filename, normalize_folder
-from worker.knowledge.query_terms import make_snippet, query_terms
+from worker.text.query_terms import make_snippet, query_terms
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ import ast
 from pathlib import Path
 
 STORE = Path(__file__).resolve().parents[2] / "worker" / "store"
-# Tables without row-level security (migration 0010 says why): nothing to bind.
+# Tables without row-level security (migration 0012 says why): nothing to bind.
 NO_RLS = {
     "addresses.py": {"add_address", "remove_address", "addresses_of"},
     "api_keys.py": {"create_key", "list_keys"},
-    "rejections.py": {"list_rejected"},
+    "rejections.py": {"list_rejected", "get_rejected"},
     "tenants.py": {"register_client", "client_exists"},
 }
 

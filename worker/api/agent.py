@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -116,7 +117,7 @@ def _reply_or_pending(
             degraded=draft.degraded,
         )
     assert message is not None
-    location = f"/api/agent/reply/{event_id}"
+    location = f"/api/agent/reply/{quote(event_id, safe='')}"  # a header is latin-1
     pending = ReplyPending(
         eventId=event_id, messageId=message.id, status=message.status,
         reason=message.last_error if message.status in ("failed", "skipped") else None,

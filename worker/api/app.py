@@ -19,14 +19,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from worker import metrics
 from worker.adapters.infrastructure import INFRASTRUCTURE_ERRORS
-from worker.api import agent, errors, knowledge, review
+from worker.api import agent, errors, knowledge, rejected, review
 from worker.api.auth import KeyCache, may_scrape
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import log
 from worker.bootstrap import Runtime
 from worker.settings import Settings
 
-ROUTERS = [agent.router, review.router, knowledge.router]
+ROUTERS = [agent.router, review.router, knowledge.router, rejected.router]
 
 
 def create_app(
@@ -65,6 +65,9 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    from worker.console.web import install as install_console
+
+    install_console(app)  # the review console at /
     errors.install(app)
     app.add_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(RequestMetrics)

@@ -7,7 +7,6 @@ HTTP. Until that module is installed the three actions answer 501.
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from worker.api.strict_json import StrictJSONRoute
 from worker.errors import AgentRuntimeError
 from worker.logs import log
 from worker.bootstrap import Runtime
+from worker.pipeline.publish import announce_decision
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft
@@ -119,13 +119,6 @@ def _review_module():  # noqa: ANN202
     return review
 
 
-def _call(use_case, session: Session, *args: object, reviewer: str):  # noqa: ANN001, ANN202
-    """Pass the reviewer where the use case takes one."""
-    if "reviewer" in inspect.signature(use_case).parameters:
-        return use_case(session, *args, reviewer=reviewer)
-    return use_case(session, *args)
-
-
 def _refusal(rt: Runtime, client: str, draft_id: str, exc: Exception) -> HTTPException:
     """The use cases refuse a draft that does not exist for the client or is not pending
     (and input they cannot use): tell which from the draft itself, whatever the error's name."""
@@ -146,6 +139,7 @@ def _act(rt: Runtime, client: str, draft_id: str, action: str, reviewer: str,
             out = DraftOut(**draft_json(draft))
     except (AgentRuntimeError, LookupError, ValueError) as exc:
         raise _refusal(rt, client, draft_id, exc) from exc
+    rt.call(announce_decision, client, draft_id, out.status)
     metrics.REVIEWS.labels(action).inc()
     log.info("review." + action, client_id=client, draft_id=out.draftId, reviewer=reviewer,
              config_version=out.configVersion)
@@ -166,7 +160,8 @@ def approve(
     review = _review_module()
     reviewer = _reviewer(body.reviewer if body else None, who)
     return _act(rt, client, draftId, "approve", reviewer,
-                lambda s: _call(review.approve, s, client, draftId, reviewer=reviewer))
+                lambda s: review.approve(s, client, draftId, reviewer=reviewer,
+                                         announce=rt.settings.outbound_decisions_stream))
 
 
 @router.post("/{draftId}/edit", response_model=DraftOut, responses=_ACTION)
@@ -179,7 +174,8 @@ def edit(
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
     return _act(rt, client, draftId, "edit", reviewer,
-                lambda s: _call(review.edit, s, client, draftId, body.text, reviewer=reviewer))
+                lambda s: review.edit(s, client, draftId, body.text, reviewer=reviewer,
+                                      announce=rt.settings.outbound_decisions_stream))
 
 
 @router.post("/{draftId}/reject", response_model=DraftOut, responses=_ACTION)
@@ -191,5 +187,4 @@ def reject(
     review = _review_module()
     reviewer = _reviewer(body.reviewer, who)
     return _act(rt, client, draftId, "reject", reviewer,
-                lambda s: _call(review.reject, s, client, draftId, body.reason,
-                                reviewer=reviewer))
+                lambda s: review.reject(s, client, draftId, body.reason, reviewer=reviewer))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from worker.cli.common import fail, print_json, session_scope
+from worker.cli.common import fail, print_json, session_scope, settings
 from worker.store import drafts, outbox
 
 app = typer.Typer(help="Drafts waiting for (or past) human review.")
@@ -40,9 +41,11 @@ def show_draft(client_id: str, draft_id: str) -> None:
         draft = drafts.get_draft(session, client_id, draft_id)
         if draft is None:
             fail(f"no draft {draft_id!r} for client {client_id!r}")
-        payload = outbox.payload_of(session, client_id, draft_id) or {}
+        payload = outbox.payload_of(session, client_id, draft_id,
+                                    settings().outbound_stream) or {}
         payload["status"] = draft.status
         review = {"reviewedAt": draft.reviewed_at and draft.reviewed_at.isoformat(),
+                  "reviewedBy": draft.reviewed_by,
                   "editedText": draft.edited_text, "editDistance": draft.edit_distance,
                   "rejectionReason": draft.rejection_reason, "recallNote": draft.recall_note}
         payload |= {k: v for k, v in review.items() if v is not None}
@@ -55,17 +58,23 @@ def _embedder():  # noqa: ANN202
     return embedder(settings())
 
 
-def _review(action, client_id: str, draft_id: str, *args) -> None:  # noqa: ANN001, ANN002
+def _reviewer(given: str | None) -> str:
+    return given or f"cli:{os.environ.get('USER') or 'unknown'}"
+
+
+def _review(action, client_id: str, draft_id: str, *args: object,  # noqa: ANN001
+            **kwargs: object) -> None:
+    """Approvals and edits are announced through the outbox: the relay (beat) publishes them."""
     from worker.pipeline import review
 
     with session_scope() as session:
         try:
-            draft = action(session, client_id, draft_id, *args)
+            draft = action(session, client_id, draft_id, *args, **kwargs)
         except review.ReviewRefused as exc:
             fail(str(exc))
         result = {
             "draftId": draft.id, "clientId": draft.client_id, "status": draft.status,
-            "reviewedAt": draft.reviewed_at.isoformat(),
+            "reviewedAt": draft.reviewed_at.isoformat(), "reviewedBy": draft.reviewed_by,
         }
         if draft.status == "edited":
             result |= {"reply": draft.reply, "editedText": draft.edited_text,
@@ -75,12 +84,16 @@ def _review(action, client_id: str, draft_id: str, *args) -> None:  # noqa: ANN0
     print_json(result)
 
 
+_REVIEWER = typer.Option(None, "--reviewer", help="who decides (default: cli:$USER)")
+
+
 @app.command("approve")
-def approve(client_id: str, draft_id: str) -> None:
+def approve(client_id: str, draft_id: str, reviewer: str = _REVIEWER) -> None:
     """Approve a pending draft as written; it becomes an example of what this client says."""
     from worker.pipeline import review
 
-    _review(review.approve, client_id, draft_id, _embedder())
+    _review(review.approve, client_id, draft_id, _embedder(), reviewer=_reviewer(reviewer),
+            announce=settings().outbound_decisions_stream)
 
 
 @app.command("edit")
@@ -89,6 +102,7 @@ def edit(
     draft_id: str,
     text: str = typer.Option(None, "--text", help="the reply as it should be sent"),
     file: Path = typer.Option(None, "--file", help="a file holding that reply"),
+    reviewer: str = _REVIEWER,
 ) -> None:
     """Replace a pending draft's reply with the reviewer's text (both are kept)."""
     from worker.pipeline import review
@@ -96,7 +110,8 @@ def edit(
     if (text is None) == (file is None):
         fail("give either --text or --file")
     _review(review.edit, client_id, draft_id, text if text is not None else file.read_text(),
-            _embedder())
+            _embedder(), reviewer=_reviewer(reviewer),
+            announce=settings().outbound_decisions_stream)
 
 
 @app.command("reject")
@@ -104,11 +119,12 @@ def reject(
     client_id: str,
     draft_id: str,
     reason: str = typer.Option(..., "--reason", help="why it cannot be sent"),
+    reviewer: str = _REVIEWER,
 ) -> None:
     """Reject a pending draft, with the reason."""
     from worker.pipeline import review
 
-    _review(review.reject, client_id, draft_id, reason)
+    _review(review.reject, client_id, draft_id, reason, reviewer=_reviewer(reviewer))
 
 
 @app.command("rejections")

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.cli.common import fail, session_scope
-from worker.store import messages
+from worker.store import message_states
 
 app = typer.Typer(help="Messages whose drafting failed: transient ones are retried by beat; "
                   "permanent ones wait for `failed retry`.")
@@ -21,7 +21,7 @@ def list_failed(
 ) -> None:
     """CLIENT_ID's failed messages, newest first."""
     with session_scope() as session:
-        rows = messages.list_failed(session, client_id, kind, limit)
+        rows = message_states.list_failed(session, client_id, kind, limit)
         table = Table("messageId", "eventId", "kind", "attempts", "next attempt", "reason",
                       show_lines=True)
         for m in rows:
@@ -43,7 +43,7 @@ def retry(
     if not message_id and not all_:
         fail("name a MESSAGE_ID or pass --all")
     with session_scope() as session:
-        count = messages.requeue_failed(session, client_id, None if all_ else message_id)
+        count = message_states.requeue_failed(session, client_id, None if all_ else message_id)
     if message_id and count == 0:
         fail(f"no failed message {message_id!r} for client {client_id!r}")
     typer.echo(f"{count} message(s) queued for drafting again")

@@ -19,7 +19,7 @@ from worker.cli.common import fail, print_json, settings
 from worker.api.kb_views import audience_json, document_json
 from worker.knowledge import folders as folder_cases
 from worker.knowledge import library
-from worker.knowledge.audience import Audience, Segmentation, parse_segment
+from worker.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import configure_logging

@@ -14,7 +14,7 @@ import typer
 
 from worker.cli import (
     addresses_cmd, config_cmd, drafts_cmd, failed_cmd, kb_cmd, keys_cmd, leads_cmd, memory_cmd,
-    ops_cmd,
+    ops_cmd, rejected_cmd, reviewers_cmd,
 )
 from worker.cli.common import fail, read_json_file, settings
 from worker.cli.errors import require_services
@@ -36,6 +36,8 @@ app.command("health")(ops_cmd.health)
 app.command("stats")(ops_cmd.stats_)
 app.add_typer(memory_cmd.app, name="memory")
 app.add_typer(leads_cmd.app, name="leads")
+app.add_typer(reviewers_cmd.app, name="reviewers")
+app.add_typer(rejected_cmd.app, name="rejected")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from schema.memory import ImportItem, SearchQuery
 from worker.cli.common import embedder, fail, lead_secret, session_scope, settings
-from worker.knowledge.audience import Audience, parse_segment
+from worker.audience import Audience, parse_segment
 from worker.knowledge.errors import InvalidInput
 from worker.pipeline.recall import RecallRequest, recall
 from worker.pipeline.remember import import_items

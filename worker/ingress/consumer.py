@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from schema.events import Channel, InboundEvent
 from worker.errors import BadEvent
+from worker.ingress import accept
 from worker.ingress.decode import claimed_ids, decode_entry
 from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.normalize import accepted_message
@@ -181,7 +182,7 @@ class Ingress:
         try:
             with self.sessions.begin() as session:
                 rejections.keep_aside(session, rejected)
-                return messages.store_messages(session, [m for _, m in accepted])
+                return accept.store_messages(session, [m for _, m in accepted])
         except OperationalError:
             raise  # the database is unreachable: nothing is acknowledged, the loop retries
         except DBAPIError:
@@ -195,7 +196,7 @@ class Ingress:
         for entry, message in accepted:
             try:
                 with self.sessions.begin() as session:
-                    refs.extend(messages.store_messages(session, [message]))
+                    refs.extend(accept.store_messages(session, [message]))
             except OperationalError:
                 raise
             except DBAPIError as exc:

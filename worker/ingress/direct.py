@@ -7,12 +7,12 @@ import orjson
 
 from schema.events import Channel
 from worker.errors import BadEvent
+from worker.ingress import accept
 from worker.ingress.decode import decode_entry
 from worker.ingress.normalize import accepted_message
 from worker.leads import lead_secret
 from worker.ports import Configs, Dispatcher, Sessions
 from worker.settings import Settings
-from worker.store import messages
 from worker.store.messages import StoredRef
 
 
@@ -31,7 +31,7 @@ def accept_chat(
         parsed, configs.resolve(parsed.client_id), lead_secret(settings.lead_hash_key)
     )
     with sessions.begin() as session:
-        [ref] = messages.store_messages(session, [new_message])
+        [ref] = accept.store_messages(session, [new_message])
     if ref.needs_drafting:
         dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
     return ref

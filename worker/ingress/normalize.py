@@ -9,6 +9,7 @@ from schema.events import Channel, InboundEvent
 from worker.errors import BadEvent, DisallowedModel, UnknownClient
 from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.reply_text import extract_new_text
+from worker.ingress.text_clean import Findings
 from worker.leads import lead_key
 from worker.store.messages import NewMessage
 
@@ -37,21 +38,27 @@ def accepted_message(
 def to_new_message(
     event: InboundEvent, lead_secret: bytes, parts: EmailParts | None = None
 ) -> NewMessage:
-    """`parts`: the event's rawMime already parsed (by routing), else parsed here."""
-    text = event.message or ""
+    """`parts`: the event's rawMime already parsed (by routing), else parsed here. What is
+    stored as the lead's text is cleaned (text_clean); the event's own text stays in `raw`."""
+    found = Findings()
     email = event.channel is Channel.EMAIL
+    text = found.text("body", event.message or "")
     new_text = extract_new_text(text) if email else text
-    subject, message_id, in_reply_to = event.subject, event.message_id, event.in_reply_to
-    lead_email, lead_name = event.lead_email, event.lead_name
-    metadata = event.metadata
+    message_id, in_reply_to = event.message_id, event.in_reply_to
+    subject = found.line("subject", event.subject)
+    lead_name = found.line("lead name", event.lead_name)
+    topic = found.line("topic", event.topic)
+    lead_email, metadata = event.lead_email, event.metadata
     references: tuple[str, ...] = ()
     skip_reason = None
+    flags = found.flags()
     if event.raw_mime is not None:
         parts = parts or parse_raw_mime(event.raw_mime)  # BadEvent with the reason, only
         if parts.auto_reply:  # recorded with the thread, never answered
             skip_reason = f"automatic message, not drafted: {parts.auto_reply_reason}"
         if parts.text:
             text, new_text = parts.text, parts.new_text
+            flags = parts.flags + tuple(f for f in flags if f.code not in _codes(parts))
         subject = parts.subject or subject
         message_id = parts.message_id or message_id
         in_reply_to = parts.in_reply_to or in_reply_to
@@ -72,19 +79,32 @@ def to_new_message(
         new_text=new_text or text,  # all quoted: the whole text rather than nothing
         lead_key=lead_key(event.lead_id, lead_email, lead_secret),
         external_lead_id=event.lead_id,
-        lead_name=lead_name,
+        lead_name=lead_name[:200] if lead_name else None,
         external_conversation_id=event.conversation_id
         or (email_thread_key(message_id, in_reply_to, references) if email else None),
         subject=subject,
         message_id=message_id,
         in_reply_to=in_reply_to,
-        topic=event.topic,
+        topic=topic[:200] if topic else None,
         model_override=event.model,
         metadata=metadata,
         received_at=event.received_at,
         skip_reason=skip_reason,
         thread_parent=thread_parent,
+        raw=_raw(event),
+        inbound_flags=tuple(f.as_dict() for f in flags),
     )
+
+
+def _codes(parts: EmailParts) -> set[str]:
+    return {f.code for f in parts.flags}
+
+
+def _raw(event: InboundEvent) -> bytes | None:
+    raw = event.raw_mime if event.raw_mime is not None else event.message
+    if raw is None:
+        return None
+    return raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
 
 
 def email_thread_key(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.knowledge.audience import Audience, Segmentation
+from worker.audience import Audience, Segmentation
 from worker.knowledge.bounds import sniff_text
 from worker.knowledge.errors import (
     Conflict, ExtractionFailed, NotFound, TooLarge, UnsupportedType,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.knowledge.bounds import Limits
-from worker.knowledge.chunking import chunk_text
+from worker.text.chunking import chunk_text
 from worker.knowledge.errors import ExtractionFailed
 from worker.knowledge.extract import extract_text
 from worker.knowledge.leases import LeaseKeeper

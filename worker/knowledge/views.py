@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from worker.knowledge.audience import Segmentation
+from worker.audience import Segmentation
 from worker.store.models import KbDocument
 
 

@@ -1,4 +1,6 @@
-"""Stage: put drafts on the outbound review stream (at least once; consumers dedupe on draftId)."""
+"""Stage: put drafts on the outbound review stream, and reviewers' approved replies on the
+decisions stream (at least once each; consumers dedupe on draftId). Each publication also
+tells the client's open review consoles that their queue changed."""
 
 from __future__ import annotations
 
@@ -14,6 +16,16 @@ def chat_channel(conversation_id: str) -> str:
     return f"agent:drafts:{conversation_id}"
 
 
+def review_channel(client_id: str) -> str:
+    """Pub/sub channel of one client's open review consoles (worker.console.live)."""
+    return f"agent:review:{client_id}"
+
+
+def notify_review(publisher: Publisher, client_id: str, draft_id: str, status: str) -> None:
+    """Fire and forget: a console that misses it catches up on its periodic re-check."""
+    publisher.notify(review_channel(client_id), {"draftId": draft_id, "status": status})
+
+
 def publish_drafts(
     client_id: str, payloads: list[dict], *, publisher: Publisher, store: DraftStore, stream: str
 ) -> None:
@@ -21,7 +33,41 @@ def publish_drafts(
     first, the outbox relay publishes the row later."""
     publisher.publish(stream, payloads)
     _notify_chat(publisher, payloads)
-    store.mark_published(client_id, [p["draftId"] for p in payloads])
+    store.mark_published(client_id, [p["draftId"] for p in payloads], stream)
+    _notify_review(publisher, payloads)
+
+
+def publish_decision(
+    client_id: str, draft_id: str, *, sessions: Sessions, publisher: Publisher,
+    settings: Settings,
+) -> None:
+    """Right after a review decision committed: announce its outbox row, if it has one (an
+    approval or an edit). If this fails or the process dies first, the relay publishes it."""
+    stream = settings.outbound_decisions_stream
+    with sessions() as session:
+        payload = outbox.unpublished_payload(session, client_id, draft_id, stream)
+    if payload is not None:
+        publisher.publish(stream, [payload])
+        with sessions.begin() as session:
+            outbox.mark_published(session, client_id, [draft_id], stream)
+
+
+def announce_decision(
+    client_id: str, draft_id: str, status: str, *, sessions: Sessions, publisher: Publisher,
+    settings: Settings,
+) -> None:
+    """After a review decision committed: publish it and tell the client's open consoles the
+    draft left the queue. A failure here loses nothing: the outbox row is committed and the
+    relay publishes it, so it is logged, not raised (the decision itself stands)."""
+    try:
+        publish_decision(client_id, draft_id, sessions=sessions, publisher=publisher,
+                         settings=settings)
+        notify_review(publisher, client_id, draft_id, status)
+    except Exception as exc:  # noqa: BLE001 - see above
+        from worker.logs import log
+
+        log.warning("review.announce_deferred", client_id=client_id, draft_id=draft_id,
+                    error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def relay_outbox(
@@ -40,12 +86,14 @@ def relay_outbox(
                 by_stream[row.stream].append(row.payload)
             for stream, payloads in by_stream.items():
                 publisher.publish(stream, payloads)
-                _notify_chat(publisher, payloads)
-            by_client: dict[str, list[str]] = defaultdict(list)
+                if stream == settings.outbound_stream:
+                    _notify_chat(publisher, payloads)
+                    _notify_review(publisher, payloads)
+            by_client: dict[tuple[str, str], list[str]] = defaultdict(list)
             for row in rows:
-                by_client[row.client_id].append(row.draft_id)
-            for client_id, draft_ids in by_client.items():
-                outbox.mark_published(session, client_id, draft_ids)
+                by_client[(row.client_id, row.stream)].append(row.draft_id)
+            for (client_id, stream), draft_ids in by_client.items():
+                outbox.mark_published(session, client_id, draft_ids, stream)
             published += len(rows)
         if len(rows) < batch:
             return published
@@ -57,3 +105,9 @@ def _notify_chat(publisher: Publisher, payloads: list[dict]) -> None:
     for payload in payloads:
         if payload.get("channel") == "chat" and payload.get("conversationId"):
             publisher.notify(chat_channel(payload["conversationId"]), payload)
+
+
+def _notify_review(publisher: Publisher, payloads: list[dict]) -> None:
+    for payload in payloads:
+        notify_review(publisher, payload["clientId"], payload["draftId"],
+                      payload.get("status", ""))

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.errors import AgentRuntimeError, RecallTimedOut
-from worker.knowledge.audience import Audience
+from worker.audience import Audience
 from worker.logs import log
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.snippet import snippet

@@ -10,6 +10,7 @@ from worker.leads import lead_secret
 from worker.pipeline.assessment import Assessment, DraftedFrom, assess
 from worker.pipeline.prompt import Recalled
 from worker.pipeline.reply import Written
+from worker.pipeline.reply_subject import reply_subject
 from worker.ports import DraftRecord
 from worker.statuses import DraftStatus
 from worker.store.models import InboundMessage, new_id
@@ -95,9 +96,3 @@ def assess_written(
             inbound_flags=message.inbound_flags or (),
         ),
     )
-
-
-def reply_subject(subject: str | None) -> str | None:
-    if not subject:
-        return None
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}"

@@ -18,10 +18,6 @@ class ImportSummary:
     received: int
     imported: int
 
-    @property
-    def already_there(self) -> int:  # lines whose externalId an earlier import wrote
-        return self.received - self.imported
-
 
 def import_items(
     session: Session, client_id: str, items: list[ImportItem], lead_secret: bytes | None,

@@ -6,14 +6,14 @@ from __future__ import annotations
 from worker.logs import log
 from worker.ports import Dispatcher, Sessions
 from worker.settings import Settings
-from worker.store import messages
+from worker.store import message_states
 
 
 def reprocess_due(
     *, sessions: Sessions, dispatcher: Dispatcher, settings: Settings, limit: int = 1000
 ) -> int:
     with sessions() as session:
-        due = messages.due_for_retry(session, limit, settings.draft_lease_seconds)
+        due = message_states.due_for_retry(session, limit, settings.draft_lease_seconds)
     for client_id, message_id, channel in due:
         dispatcher.enqueue(client_id, message_id, channel)
     if due:

@@ -1,8 +1,11 @@
 """Review use cases: approve, edit or reject a draft pending review, for one client.
 
-Plain functions over a session, for the command line now and the HTTP API later. An approved
-or edited reply joins the client's memory as an `approved_reply` (the edited text wins): the
-strongest example of what this client wants said. A rejected draft is never an example.
+Plain functions over a session, shared by the command line, the HTTP API and the console. An
+approved or edited reply joins the client's memory as an `approved_reply` (the edited text
+wins): the strongest example of what this client wants said. A rejected draft is never an
+example. Every decision records its reviewer. With `announce` (a stream name) an approved or
+edited reply is also written to the outbox in the same transaction, so the sending system
+hears of it at least once (worker.pipeline.publish.publish_decision, then the outbox relay).
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy.orm import Session
 
+from schema.decisions import OutboundDecision
 from worker.errors import PermanentError
 from worker.ports import Embedder
-from worker.store import drafts, memory, reviews
+from worker.statuses import DraftStatus
+from worker.store import drafts, memory, outbox, reviews
 from worker.store.memory import MemoryWrite
 from worker.store.models import Draft, utcnow
 
@@ -24,15 +29,18 @@ class ReviewRefused(PermanentError):
 
 
 def approve(
-    session: Session, client_id: str, draft_id: str, embedder: Embedder | None = None
+    session: Session, client_id: str, draft_id: str, embedder: Embedder | None = None, *,
+    reviewer: str | None = None, announce: str | None = None,
 ) -> Draft:
-    draft = _decide(session, client_id, draft_id, {"status": "approved"})
+    draft = _decide(session, client_id, draft_id, {"status": DraftStatus.APPROVED}, reviewer)
     _remember_reply(session, draft, draft.reply, embedder)
+    _announce(session, draft, draft.reply, announce)
     return draft
 
 
 def edit(
-    session: Session, client_id: str, draft_id: str, text: str, embedder: Embedder | None = None
+    session: Session, client_id: str, draft_id: str, text: str, embedder: Embedder | None = None,
+    *, reviewer: str | None = None, announce: str | None = None,
 ) -> Draft:
     """Keep both texts and how far apart they are (Levenshtein, in characters)."""
     if not text.strip():
@@ -41,20 +49,24 @@ def edit(
     if current is None:
         raise ReviewRefused(f"no draft {draft_id!r} for client {client_id!r}")
     draft = _decide(session, client_id, draft_id, {
-        "status": "edited",
+        "status": DraftStatus.EDITED,
         "edited_text": text,
         "edit_distance": Levenshtein.distance(current.reply, text),
-    })
+    }, reviewer)
     _remember_reply(session, draft, text, embedder)
+    _announce(session, draft, text, announce)
     return draft
 
 
-def reject(session: Session, client_id: str, draft_id: str, reason: str) -> Draft:
+def reject(
+    session: Session, client_id: str, draft_id: str, reason: str, *,
+    reviewer: str | None = None,
+) -> Draft:
     if not reason.strip():
         raise ReviewRefused("a rejection needs a reason")
     draft = _decide(session, client_id, draft_id, {
-        "status": "rejected", "rejection_reason": reason[:MAX_REASON_CHARS],
-    })
+        "status": DraftStatus.REJECTED, "rejection_reason": reason[:MAX_REASON_CHARS],
+    }, reviewer)
     memory.forget_source(session, client_id, f"draft:{draft_id}")
     return draft
 
@@ -63,8 +75,12 @@ def rejections_per_config_version(session: Session, client_id: str) -> dict[int,
     return reviews.rejections_per_config_version(session, client_id)
 
 
-def _decide(session: Session, client_id: str, draft_id: str, values: dict) -> Draft:
-    draft = reviews.decide(session, client_id, draft_id, {**values, "reviewed_at": utcnow()})
+def _decide(
+    session: Session, client_id: str, draft_id: str, values: dict, reviewer: str | None
+) -> Draft:
+    values = {**values, "reviewed_at": utcnow(), "reviewed_by": (reviewer or None) and
+              reviewer[:200]}
+    draft = reviews.decide(session, client_id, draft_id, values)
     if draft is None:
         existing = drafts.get_draft(session, client_id, draft_id)
         if existing is None:
@@ -85,3 +101,18 @@ def _remember_reply(
         created_at=draft.reviewed_at,
         embedding=embedder.embed([text])[0] if embedder else None,
     ))
+
+
+def decision_payload(draft: Draft, text: str) -> dict:
+    return OutboundDecision(
+        draftId=draft.id, eventId=draft.event_id, clientId=draft.client_id,
+        channel=draft.channel, conversationId=draft.conversation_id, leadId=draft.lead_id,
+        decision=str(draft.status), text=text, quickReplies=tuple(draft.quick_replies or ()),
+        reviewer=draft.reviewed_by, decidedAt=draft.reviewed_at,
+        configVersion=draft.config_version, subject=draft.subject, inReplyTo=draft.in_reply_to,
+    ).to_payload()
+
+
+def _announce(session: Session, draft: Draft, text: str, stream: str | None) -> None:
+    if stream:
+        outbox.add(session, draft.client_id, draft.id, stream, decision_payload(draft, text))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from worker.ports import CallAudit, DraftRecord
 from worker.statuses import DraftStatus
-from worker.store import drafts, llm_calls, memory, messages, outbox
+from worker.store import drafts, llm_calls, memory, message_states, messages, outbox
 from worker.store.models import InboundMessage
 
 
@@ -21,7 +21,7 @@ class SqlDraftStore:
         self, client_id: str, message_id: str, lease_seconds: int, owner: str
     ) -> InboundMessage | None:
         with self._sessions.begin() as session:
-            return messages.claim_message(session, client_id, message_id, lease_seconds, owner)
+            return message_states.claim_message(session, client_id, message_id, lease_seconds, owner)
 
     def lead_key(self, message: InboundMessage) -> str | None:
         if not message.lead_id:
@@ -35,7 +35,7 @@ class SqlDraftStore:
 
     def mark_superseded(self, message: InboundMessage) -> None:
         with self._sessions.begin() as session:
-            messages.mark_superseded(session, message.client_id, message.id)
+            message_states.mark_superseded(session, message.client_id, message.id)
 
     def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str) -> bool:
         client_id, columns = message.client_id, record.draft
@@ -46,7 +46,7 @@ class SqlDraftStore:
                 return False
             if columns["status"] == DraftStatus.PENDING_REVIEW:
                 outbox.add(session, client_id, columns["id"], stream, record.outbox_payload)
-            messages.mark_drafted(session, client_id, message.id)
+            message_states.mark_drafted(session, client_id, message.id)
         return True
 
     def record_failure(
@@ -55,9 +55,11 @@ class SqlDraftStore:
     ) -> None:
         with self._sessions.begin() as session:
             llm_calls.write_calls(session, message.client_id, message.id, None, calls)
-            messages.record_failure(session, message.client_id, message.id, kind=kind,
+            message_states.record_failure(session, message.client_id, message.id, kind=kind,
                                     error=error, next_attempt_at=next_attempt_at)
 
-    def mark_published(self, client_id: str, draft_ids: list[str]) -> None:
+    def mark_published(
+        self, client_id: str, draft_ids: list[str], stream: str | None = None
+    ) -> None:
         with self._sessions.begin() as session:
-            outbox.mark_published(session, client_id, draft_ids)
+            outbox.mark_published(session, client_id, draft_ids, stream)

@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.statuses import DraftStatus
+from worker.store.models import Draft, InboundMessage
 from worker.store import tenancy
-from worker.store.models import Draft
+
 
 
 def insert_draft(session: Session, client_id: str, message_id: str, columns: dict[str, Any]) -> bool:
@@ -25,15 +26,23 @@ def insert_draft(session: Session, client_id: str, message_id: str, columns: dic
     return inserted is not None
 
 
-def withdraw_pending(session: Session, client_id: str, conversation: str) -> None:
-    """Drafts still waiting for review in that conversation answer an outdated message."""
+def withdraw_pending(
+    session: Session, client_id: str, conversation: str, lead_id: str | None
+) -> None:
+    """Drafts still waiting for review in that conversation answer an outdated message. Only
+    drafts of this lead's own messages: nobody else's message can withdraw them."""
     tenancy.bind(session, client_id)
+    same_lead = select(InboundMessage.id).where(
+        InboundMessage.client_id == client_id,
+        InboundMessage.lead_id == lead_id if lead_id else InboundMessage.lead_id.is_(None),
+    )
     session.execute(
         update(Draft)
         .where(
             Draft.client_id == client_id,
             Draft.conversation_id == conversation,
             Draft.status == DraftStatus.PENDING_REVIEW,
+            Draft.inbound_message_id.in_(same_lead),
         )
         .values(status=DraftStatus.WITHDRAWN),
         execution_options={"synchronize_session": False},

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from worker.knowledge.chunking import Chunk
+from worker.text.chunking import Chunk
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbDocument, utcnow
 from worker.store import tenancy

@@ -14,9 +14,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from worker.knowledge.audience import Audience, Segment, Segmentation
-from worker.knowledge.chunking import Chunk
-from worker.knowledge.query_terms import make_snippet, query_terms
+from worker.audience import Audience, Segment, Segmentation
+from worker.text.chunking import Chunk
+from worker.text.query_terms import make_snippet, query_terms
 from worker.store.models import KbChunk, KbDocument, KbDocumentSegment, KbDocumentUser, new_id
 from worker.store import tenancy
 

@@ -64,13 +64,15 @@ def _scope_sql(scope: Scope) -> tuple[str, dict]:
         clause = "TRUE"
     else:
         # The lead's own history, plus what belongs to the whole client: approved replies
-        # (how this dealer answers) and notes kept without a lead or conversation.
+        # (how this dealer answers) and notes kept without a lead or conversation. History is
+        # bound to the lead key: a conversation id is only trusted for items without a lead
+        # (a chat without leadId), never to reach another lead's items.
         parts = ["m.kind = 'approved_reply'", "(m.lead_key IS NULL AND m.conversation_id IS NULL)"]
         if scope.lead_key:
             parts.insert(0, "m.lead_key = :lead_key")
             params["lead_key"] = scope.lead_key
-        if scope.conversation_id:
-            parts.insert(0, "m.conversation_id = :conversation_id")
+        elif scope.conversation_id:
+            parts.insert(0, "(m.conversation_id = :conversation_id AND m.lead_key IS NULL)")
             params["conversation_id"] = scope.conversation_id
         clause = "(" + " OR ".join(parts) + ")"
     if scope.exclude_ref:

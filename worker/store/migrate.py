@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-import migrations
 from worker.settings import Settings
 from worker.store.db import make_engine
 
@@ -18,7 +17,8 @@ _MIGRATION_LOCK = 7_318_001
 
 def alembic_config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    # Located, not imported: migrations/env.py imports the store, never the other way round.
+    cfg.set_main_option("script_location", str(files("migrations")))
     return cfg
 
 

@@ -1,4 +1,5 @@
-"""The outbox: a draft's payload for the outbound stream, kept until it was published."""
+"""The outbox: a draft's payload for the outbound stream, and later a reviewer's decision on it
+for the decisions stream (one row per draft and stream), kept until it was published."""
 
 from __future__ import annotations
 
@@ -24,17 +25,29 @@ def add(session: Session, client_id: str, draft_id: str, stream: str, payload: d
             stream=stream,
             payload=payload,
             created_at=utcnow(),
-        )
+        ).on_conflict_do_nothing(index_elements=["draft_id", "stream"])
     )
 
 
-def mark_published(session: Session, client_id: str, draft_ids: list[str]) -> None:
+def mark_published(
+    session: Session, client_id: str, draft_ids: list[str], stream: str | None = None
+) -> None:
+    """`stream`: only the rows of that stream (a draft has one row per stream it goes to)."""
     tenancy.bind(session, client_id)
-    session.execute(
-        update(Outbox)
-        .where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
-        .values(published_at=utcnow()),
-        execution_options={"synchronize_session": False},
+    stmt = update(Outbox).where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
+    if stream is not None:
+        stmt = stmt.where(Outbox.stream == stream)
+    session.execute(stmt.values(published_at=utcnow()),
+                    execution_options={"synchronize_session": False})
+
+
+def unpublished_payload(
+    session: Session, client_id: str, draft_id: str, stream: str
+) -> dict | None:
+    tenancy.bind(session, client_id)
+    return session.scalar(
+        select(Outbox.payload).where(Outbox.client_id == client_id, Outbox.draft_id == draft_id,
+                                     Outbox.stream == stream, Outbox.published_at.is_(None))
     )
 
 
@@ -55,8 +68,13 @@ def claim_unpublished(session: Session, older_than_seconds: float, limit: int) -
     return list(session.scalars(stmt))
 
 
-def payload_of(session: Session, client_id: str, draft_id: str) -> dict | None:
+def payload_of(
+    session: Session, client_id: str, draft_id: str, stream: str | None = None
+) -> dict | None:
+    """The payload announced for the draft (the first row, or the one of `stream`)."""
     tenancy.bind(session, client_id)
-    return session.scalar(
-        select(Outbox.payload).where(Outbox.client_id == client_id, Outbox.draft_id == draft_id)
-    )
+    stmt = select(Outbox.payload).where(Outbox.client_id == client_id,
+                                        Outbox.draft_id == draft_id)
+    if stream is not None:
+        stmt = stmt.where(Outbox.stream == stream)
+    return session.scalar(stmt.order_by(Outbox.created_at).limit(1))

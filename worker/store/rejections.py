@@ -56,3 +56,24 @@ def _text(value: str | None, limit: int) -> str | None:
     if not value:
         return None
     return value.replace("\x00", "\\u0000")[:limit]
+
+
+def get_rejected(
+    session: Session, client_id: str | None, rejected_id: str
+) -> RejectedEvent | None:
+    """One kept-aside event claimed by `client_id` (None: one that named no valid client)."""
+    stmt = select(RejectedEvent).where(RejectedEvent.id == rejected_id)
+    stmt = stmt.where(RejectedEvent.claimed_client_id == client_id) if client_id else stmt.where(
+        RejectedEvent.claimed_client_id.is_(None)
+    )
+    return session.scalar(stmt)
+
+
+def as_json(row: RejectedEvent, *, with_payload: bool = False) -> dict:
+    """For people: the raw payload as text (undecodable bytes replaced), cut to 64 KB."""
+    out = {"id": row.id, "stream": row.stream, "entryId": row.entry_id,
+           "clientId": row.claimed_client_id, "eventId": row.event_id, "reason": row.reason,
+           "createdAt": row.created_at.isoformat(), "payloadBytes": len(row.raw_payload or b"")}
+    if with_payload:
+        out["payload"] = (row.raw_payload or b"")[:65536].decode("utf-8", "replace")
+    return out

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from worker.statuses import DraftStatus
 from worker.store.models import Draft
 from worker.store import tenancy
 
@@ -18,7 +19,7 @@ def decide(session: Session, client_id: str, draft_id: str, values: dict[str, An
     return session.scalar(
         update(Draft)
         .where(Draft.client_id == client_id, Draft.id == draft_id,
-               Draft.status == "pending_review")
+               Draft.status == DraftStatus.PENDING_REVIEW)
         .values(**values)
         .returning(Draft),
         # The caller may hold the row already; it gets the values just written.
@@ -30,7 +31,7 @@ def rejections_per_config_version(session: Session, client_id: str) -> dict[int,
     tenancy.bind(session, client_id)
     rows = session.execute(
         select(Draft.config_version, func.count())
-        .where(Draft.client_id == client_id, Draft.status == "rejected")
+        .where(Draft.client_id == client_id, Draft.status == DraftStatus.REJECTED)
         .group_by(Draft.config_version)
         .order_by(Draft.config_version)
     )

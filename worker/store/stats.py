@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from worker.statuses import DraftStatus
 from worker.store.models import Draft, InboundMessage, LlmCall
 from worker.store import tenancy
 
-APPROVED = ("approved", "edited")
+APPROVED = (DraftStatus.APPROVED, DraftStatus.EDITED)
 
 
 @dataclass(frozen=True)

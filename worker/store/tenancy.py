@@ -1,6 +1,6 @@
 """Row-level security: which tenant a transaction may see, set by the store itself.
 
-Defence in depth behind the `client_id = :client` every query already has (migration 0010):
+Defence in depth behind the `client_id = :client` every query already has (migration 0012):
 Postgres shows a transaction only the rows of the client named in its `app.client_id`
 setting, on every tenant table. A query that forgot its WHERE, or a transaction nobody bound,
 sees nothing and can write nothing.

@@ -16,7 +16,7 @@ from worker.api.schemas import (
 )
 from worker.api.strict_json import StrictJSONRoute
 from worker.knowledge import library
-from worker.knowledge.audience import Audience, parse_segment
+from worker.audience import Audience, parse_segment
 from worker.logs import log
 from worker.bootstrap import Runtime
 

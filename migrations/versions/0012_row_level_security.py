@@ -1,7 +1,7 @@
 """row-level security on the tenant tables, keyed by the per-transaction app.client_id
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05
 
 Every tenant table shows a transaction only the rows of the client its `app.client_id`
@@ -19,8 +19,8 @@ Not under RLS, on purpose: `clients` (the tenants themselves), `client_addresses
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.knowledge.errors import InvalidInput
+from worker.errors import InvalidInput
 
 MAX_ID_CHARS = 200
 MAX_LEAD_SEGMENTS = 100  # more tags than this on one lead are ignored

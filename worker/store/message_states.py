@@ -1,0 +1,166 @@
+"""An inbound message's way through drafting: claimed under a lease, drafted, failed (for now,
+for good, or deferred), skipped as superseded, handed back by beat, requeued by an operator.
+Writes the inbound_messages table only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from worker.statuses import RETRYABLE, FailureKind, MessageStatus
+from worker.store import leases
+from worker.store.models import InboundMessage, utcnow
+from worker.store import tenancy
+
+
+def claim_message(
+    session: Session, client_id: str, message_id: str, lease_seconds: int, owner: str
+) -> InboundMessage | None:
+    """Take the message for drafting, unless it is drafted, failed for good, or leased to another.
+
+    `owner` (the task id) may retake its own lease at once, e.g. when the task is retried
+    after the database came back.
+    """
+    tenancy.bind(session, client_id)
+    ready = or_(
+        InboundMessage.status == MessageStatus.RECEIVED,
+        and_(InboundMessage.status == MessageStatus.FAILED,
+             InboundMessage.failure_kind.in_(RETRYABLE)),
+    )
+    row = leases.claim(
+        session, InboundMessage,
+        [InboundMessage.client_id == client_id, InboundMessage.id == message_id],
+        ready=ready, working=MessageStatus.DRAFTING, owner=owner, lease_seconds=lease_seconds,
+        returning=(InboundMessage,), updated_at=utcnow(),
+    )
+    return row[0] if row else None
+
+
+def record_failure(
+    session: Session,
+    client_id: str,
+    message_id: str,
+    *,
+    kind: str,
+    error: str,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Release the lease with the reason there is no draft. kind: transient | permanent |
+    deferred (over a limit: waiting is not a failed attempt, so it gives the attempt back)."""
+    tenancy.bind(session, client_id)
+    attempts = InboundMessage.attempts - 1 if kind == FailureKind.DEFERRED else InboundMessage.attempts
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .where(InboundMessage.status == MessageStatus.DRAFTING)
+        .values(
+            status=MessageStatus.FAILED,
+            failure_kind=kind,
+            attempts=attempts,
+            last_error=error[:4000],
+            lease_until=None,
+            next_attempt_at=next_attempt_at,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def mark_drafted(session: Session, client_id: str, message_id: str) -> None:
+    tenancy.bind(session, client_id)
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .values(
+            status=MessageStatus.DRAFTED,
+            lease_until=None,
+            failure_kind=None,
+            last_error=None,
+            next_attempt_at=None,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
+    tenancy.bind(session, client_id)
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        .values(
+            status=MessageStatus.SKIPPED,
+            last_error="superseded: the lead wrote again before this was drafted",
+            lease_until=None,
+            updated_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def due_for_retry(
+    session: Session, limit: int, stale_after_seconds: int
+) -> list[tuple[str, str, str]]:
+    """(client_id, message_id, channel) of messages that should be drafting but are not:
+    transient failures whose retry time has come, expired leases (a worker died), and messages
+    stored long ago but never picked up (their task was lost with Redis).
+
+    A scheduler query over all tenants: it reads ids only and hands each back to its own tenant.
+    """
+    tenancy.all_clients(session)
+    now = utcnow()
+    stale = now - timedelta(seconds=stale_after_seconds)
+    rows = session.execute(
+        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel)
+        .where(
+            or_(
+                and_(
+                    InboundMessage.status == MessageStatus.FAILED,
+                    InboundMessage.failure_kind.in_(RETRYABLE),
+                    InboundMessage.next_attempt_at <= now,
+                ),
+                leases.expired(InboundMessage, MessageStatus.DRAFTING, now),
+                and_(InboundMessage.status == MessageStatus.RECEIVED, InboundMessage.created_at < stale),
+            )
+        )
+        .order_by(InboundMessage.created_at)
+        .limit(limit)
+    )
+    return [tuple(r) for r in rows]
+
+
+def list_failed(
+    session: Session, client_id: str, kind: str | None, limit: int
+) -> list[InboundMessage]:
+    tenancy.bind(session, client_id)
+    stmt = select(InboundMessage).where(
+        InboundMessage.client_id == client_id, InboundMessage.status == MessageStatus.FAILED
+    )
+    if kind:
+        stmt = stmt.where(InboundMessage.failure_kind == kind)
+    return list(session.scalars(stmt.order_by(InboundMessage.updated_at.desc()).limit(limit)))
+
+
+def requeue_failed(session: Session, client_id: str, message_id: str | None) -> int:
+    """An operator's retry: the message becomes due now with a fresh attempt budget (marked
+    transient, so beat's next reprocessing run hands it to a worker)."""
+    tenancy.bind(session, client_id)
+    stmt = update(InboundMessage).where(
+        InboundMessage.client_id == client_id, InboundMessage.status == MessageStatus.FAILED
+    )
+    if message_id:
+        stmt = stmt.where(InboundMessage.id == message_id)
+    now = utcnow()
+    result = session.execute(
+        stmt.values(
+            status=MessageStatus.FAILED,
+            failure_kind=FailureKind.TRANSIENT,
+            attempts=0,
+            next_attempt_at=now,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
