@@ -106,7 +106,10 @@ class KbChunk(Base):
     tsvector with a GIN index (migration 0005) that the ORM never writes."""
 
     __tablename__ = "kb_chunks"
-    __table_args__ = (Index("ix_kb_chunks_document", "document_id", "position"),)
+    __table_args__ = (
+        Index("ix_kb_chunks_document", "document_id", "position"),
+        Index("ix_kb_chunks_client_document", "client_id", "document_id"),  # row-level security
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from worker.store.models.base import Base, new_id, utcnow
@@ -31,10 +31,11 @@ class ReviewerSession(Base):
     every state-changing request must echo. Deleted on logout."""
 
     __tablename__ = "reviewer_sessions"
+    __table_args__ = (Index("ix_reviewer_sessions_reviewer", "reviewer_id"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reviewer_id: Mapped[str] = mapped_column(
-        ForeignKey("reviewers.id", ondelete="CASCADE"), index=True
+        ForeignKey("reviewers.id", ondelete="CASCADE")
     )
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))
