@@ -19,6 +19,7 @@ from worker.cli.common import fail, print_json, settings
 from worker.api.kb_views import audience_json, document_json
 from worker.knowledge import folders as folder_cases
 from worker.knowledge import library
+from worker.knowledge.bounds import Limits
 from worker.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
@@ -46,7 +47,7 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     sessions = make_session_factory(engine, cfg.db_app_role)
     if inline:
         queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds,
-                                           limits=cfg.kb_limits())
+                                           limits=Limits.from_settings(cfg))
     else:
         from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 

@@ -10,11 +10,11 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from worker.knowledge.paths import name_key
 from worker.store.kb_folders import LIVE, under
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, new_id, utcnow
 from worker.store import tenancy
+from worker.text.names import name_key
 
 
 def upsert_document(
