@@ -24,6 +24,7 @@ from worker.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import configure_logging
+from worker.statuses import DocumentStatus
 
 app = typer.Typer(help="The client's own documents (price lists, policies, opening hours), "
                   "searched for every draft and shown only to their audience.",
@@ -125,7 +126,7 @@ def _wait_until_processed(sessions, client_id, ids, timeout, progress) -> None: 
     deadline = time.monotonic() + timeout
     while True:
         pending = [i for i in ids if library.show_document(sessions, client_id, i).status
-                   in ("queued", "processing")]
+                   in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING)]
         progress.update(task, completed=len(ids) - len(pending))
         if not pending:
             return
