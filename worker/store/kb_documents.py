@@ -114,6 +114,21 @@ def mark_deleting(session: Session, client_id: str, document_id: str) -> bool:
     return result.rowcount > 0
 
 
+def requeue_failed(session: Session, client_id: str, document_id: str) -> bool:
+    """A failed document back to queued with a fresh count of attempts; False when it is not
+    the client's or has not failed."""
+    tenancy.bind(session, client_id)
+    result = session.execute(
+        update(KbDocument)
+        .where(KbDocument.client_id == client_id, KbDocument.id == document_id,
+               KbDocument.status == "failed")
+        .values(status="queued", error=None, attempts=0, lease_until=None, lease_owner=None,
+                updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount > 0
+
+
 def purge_deleting(session: Session, client_id: str, limit: int) -> int:
     """Remove up to `limit` of the client's deleted documents for good (chunks and audience
     rows go with them, by foreign key)."""
