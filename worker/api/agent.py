@@ -26,6 +26,7 @@ from worker.bootstrap import Runtime
 from worker.pipeline.config_change import activate_config, config_versions
 from worker.store import replies, tenants
 from worker.store.models import Draft, InboundMessage
+from worker.statuses import FailureKind, MessageStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agent"], route_class=StrictJSONRoute)
 
@@ -67,8 +68,9 @@ async def reply(
     pause = 0.02
     while True:
         message, draft = await run_in_threadpool(_state, rt, client, event["eventId"])
-        finished = message is not None and message.status in ("failed", "skipped") and (
-            message.status == "skipped" or message.failure_kind == "permanent"
+        finished = message is not None and message.status in (MessageStatus.FAILED, MessageStatus.SKIPPED) and (
+            message.status == MessageStatus.SKIPPED
+            or message.failure_kind == FailureKind.PERMANENT
         )
         if draft is not None or finished or time.monotonic() >= deadline:
             break
@@ -118,7 +120,8 @@ def _reply_or_pending(
     location = f"/api/agent/reply/{quote(event_id, safe='')}"  # a header is latin-1
     pending = ReplyPending(
         eventId=event_id, messageId=message.id, status=message.status,
-        reason=message.last_error if message.status in ("failed", "skipped") else None,
+        reason=message.last_error if message.status in (MessageStatus.FAILED, MessageStatus.SKIPPED)
+        else None,
         location=location,
     )
     return JSONResponse(pending.model_dump(mode="json"), status_code=202,

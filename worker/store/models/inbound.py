@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from worker.leads import MAX_LEAD_KEY
 from worker.store.models.base import Base, new_id, utcnow
+from worker.statuses import MessageStatus
 
 
 class Lead(Base):
@@ -82,7 +83,7 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     # received → drafting → drafted | failed (retryable or permanent, see failure_kind);
     # skipped: recorded but never drafted (auto-replies, bounces), reason in last_error
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
     # Who holds the lease: the task id, so a retry of the same task may take it back at once.
