@@ -27,11 +27,12 @@ from worker.knowledge import folders, library
 from worker.knowledge.errors import InvalidInput, KnowledgeError, NotFound
 from worker.knowledge.views import FolderNode
 from worker.logs import log
+from worker.statuses import DocumentStatus
 from worker.store.reviewers import SignedIn
 
 router = APIRouter(include_in_schema=False)
 _ID = r"^[0-9A-Za-z]{1,64}$"
-PENDING = ("queued", "processing")
+PENDING = (DocumentStatus.QUEUED.value, DocumentStatus.PROCESSING.value)
 DONE = {"uploaded": "Uploaded.", "renamed": "Renamed.", "moved": "Moved.",
         "deleted": "Deleted.", "retried": "Queued again.", "audience": "Audience saved.",
         "folder": "Folder created.", "folder-deleted": "Folder deleted.",
