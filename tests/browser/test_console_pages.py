@@ -129,8 +129,8 @@ def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
     segments = wait(browser, ec.presence_of_element_located((By.ID, "aud-segments")))
     segments.send_keys("tier:vip")
     browser.find_element(By.CSS_SELECTOR, "form.audience button[type=submit]").click()
-    count = wait(browser, ec.presence_of_element_located((By.ID, "audience-count")))
-    assert count.text == "1 tag and 0 user ids"
+    wait(browser, lambda d: "Audience saved" in d.find_element(By.TAG_NAME, "main").text)
+    assert browser.find_element(By.ID, "audience-count").text == "1 tag and 0 user ids"
     assert not axe(browser), axe(browser)
     screenshot(browser, "knowledge-document")
     browser.get(api.server.url + "/knowledge/preview")
