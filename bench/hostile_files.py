@@ -108,6 +108,7 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
     from tests.support.documents import make_docx, make_pdf
     from tests.support.hostile import HOSTILE, executable_as_text
     from worker.knowledge import library
+    from worker.knowledge.bounds import Limits
     from worker.knowledge.errors import KnowledgeError
     from worker.logs import configure_logging
     from worker.settings import Settings
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> subprocess.Popen:
             sys.exit(f"the worker did not start: see {log.name}")
         time.sleep(0.2)
     baseline = rss_kb(worker.pid)
-    limits = settings.kb_limits()
+    limits = Limits.from_settings(settings)
     print(f"worker pid {worker.pid}, RSS at rest {baseline / 1024:.0f} MB; extraction child: "
           f"{limits.memory_mb} MB address space, {limits.timeout_seconds:g} s, "
           f"{settings.kb_extract_concurrency} at once; lease {settings.kb_lease_seconds} s\n")

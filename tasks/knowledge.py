@@ -12,6 +12,7 @@ from worker.adapters.celery_app import (
     CeleryDocumentQueue,
 )
 from worker.knowledge import sandbox
+from worker.knowledge.bounds import Limits
 from worker.knowledge.processing import process_document, purge_deleted, sweep_documents
 
 # Infrastructure down for now: retried (the task retry policy); if it stays down the
@@ -25,7 +26,7 @@ def process_document_task(self, client_id: str, document_id: str) -> str:  # noq
     with retry_transient(self, rt.task_retry):
         outcome = process_document(
             rt.sessions, client_id, document_id, owner=self.request.id,
-            lease_seconds=rt.settings.kb_lease_seconds, limits=rt.settings.kb_limits(),
+            lease_seconds=rt.settings.kb_lease_seconds, limits=Limits.from_settings(rt.settings),
         )
     return outcome.status
 

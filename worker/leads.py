@@ -10,6 +10,10 @@ from pydantic import SecretStr
 # Only where no LEAD_HASH_KEY is set: the demo (the CLI refuses to run ingress without one).
 DEMO_SECRET = b"demo-only-key"
 
+MAX_LEAD_ID = 200  # the contract's leadId bound (schema/events.py)
+# "id:" + a leadId, or "email:" + 64 hex digits: the width of every lead_key column.
+MAX_LEAD_KEY = len("id:") + MAX_LEAD_ID
+
 
 def lead_secret(key: SecretStr | None) -> bytes:
     """The HMAC key of lead e-mail addresses, as bytes."""

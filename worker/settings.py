@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
-
-if TYPE_CHECKING:
-    from worker.knowledge.bounds import Limits
 
 
 class Settings(BaseSettings):
@@ -147,15 +142,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
-
-    def kb_limits(self) -> "Limits":
-        from worker.knowledge.bounds import Limits
-
-        # Extracted text is bounded by what a plain-text upload may hold, so a compressed
-        # format never yields more than an upload could.
-        return Limits(memory_mb=self.kb_extract_memory_mb,
-                      timeout_seconds=self.kb_extract_timeout_seconds,
-                      max_text_chars=self.kb_max_upload_bytes)
 
     @property
     def celery_broker_url(self) -> str:

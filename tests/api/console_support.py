@@ -10,14 +10,16 @@ from worker.console import credentials
 from worker.store import reviewers, tenants
 
 
-def add_reviewer(rt, client_id: str, name: str, config: dict | None = None) -> str:  # noqa: ANN001
-    """Registers the client (with `config` active), creates the login; returns its secret."""
+def add_reviewer(rt, client_id: str, name: str, config: dict | None = None,  # noqa: ANN001
+                 admin: bool = False) -> str:
+    """Registers the client (with `config` active), creates the login (an admin one with
+    `admin`); returns its secret."""
     secret = credentials.new_secret()
     with rt.sessions.begin() as session:
         tenants.register_client(session, client_id)
         if config is not None and tenants.active_config(session, client_id) is None:
             tenants.activate_new_config(session, client_id, config)
-        reviewers.add(session, client_id, name, credentials.hash_secret(secret))
+        reviewers.add(session, client_id, name, credentials.hash_secret(secret), admin)
     rt.configs.invalidate(client_id)
     return secret
 

@@ -276,3 +276,23 @@ def test_an_admin_key_names_the_client_and_no_key_is_refused(api):
                           content=HOURS).status_code == 401
     assert anonymous.get(f"{KB}/documents/{theirs['id']}").status_code == 401
     assert len(beta.get(f"{KB}/documents").json()["documents"]) == 2
+
+
+def test_a_failed_document_is_retried_and_only_a_failed_one(api):
+    http = api.client_with_key("alpha")
+    broken = _raw(http, "broken.pdf", b"%PDF-1.4 nothing useful", content_type="application/pdf")
+    doc = broken.json()
+    failed = _processed(api, http, doc["id"])
+    assert failed["status"] == "failed" and "PDF could not be read" in failed["error"]
+    first_processed = failed["processedAt"]
+    again = http.post(f"{KB}/documents/{doc['id']}/retry")
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "queued" and again.json()["error"] is None
+    refailed = _processed(api, http, doc["id"])
+    assert refailed["status"] == "failed" and refailed["processedAt"] > first_processed
+    hours = _raw(http, "hours.md", HOURS).json()
+    assert _processed(api, http, hours["id"])["status"] == "ready"
+    refused = http.post(f"{KB}/documents/{hours['id']}/retry")
+    assert refused.status_code == 409 and "has not failed" in refused.json()["detail"]
+    theirs = api.client_with_key("beta").post(f"{KB}/documents/{doc['id']}/retry")
+    assert theirs.status_code == 404

@@ -1,6 +1,8 @@
 """The console in a real browser: Debian's Chromium driven by Selenium through Debian's
 chromedriver (never a downloaded browser), against the real API app on uvicorn over real
-Postgres and Redis (tests/api/conftest.py). Screenshots go to tests/browser/artifacts/."""
+Postgres and Redis (tests/api/conftest.py). A screenshot of each page is kept as an artifact
+of the run, in $BROWSER_ARTIFACTS (default: agent-runtime-browser in the temporary
+directory)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS")
+                 or Path(tempfile.gettempdir()) / "agent-runtime-browser")
 
 
 def _unavailable(what: str) -> None:
@@ -56,7 +59,7 @@ def browser() -> Iterator:
 
 def screenshot(driver, name: str, width: int = 1280, height: int = 900) -> Path:  # noqa: ANN001
     """Saves the page as it looks at that width (artifact of the test run)."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.set_window_size(width, height)
     path = ARTIFACTS / f"{name}-{width}.png"
     driver.save_screenshot(str(path))

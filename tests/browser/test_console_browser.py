@@ -7,39 +7,26 @@ from __future__ import annotations
 import http.server
 import threading
 import time
-from pathlib import Path
 
 import orjson
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.api.console_support import add_reviewer, draft_via_api
 from tests.browser.conftest import screenshot
+from tests.browser.helpers import axe as _axe, sign_in as _sign_in, wait as _wait
 from tests.integration.conftest import push
 from worker.ingress.consumer import Ingress
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
-
-
-def _wait(driver, condition, seconds: float = 20):  # noqa: ANN001, ANN202
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
 
 
 def _draft(api, client_id: str, event_id: str, message: str = "Any vans in stock?",  # noqa: ANN001
            lead: str = "Dana Lead") -> dict:
     return draft_via_api(api, client_id, event_id, message, lead)
 
-
-def _sign_in(driver, base: str, client_id: str, name: str, secret: str) -> None:  # noqa: ANN001
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "client").send_keys(client_id)
-    driver.find_element(By.ID, "name").send_keys(name)
-    driver.find_element(By.ID, "secret").send_keys(secret)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-    _wait(driver, ec.presence_of_element_located((By.ID, "queue-list")))
 
 
 def _decisions(api) -> list[dict]:  # noqa: ANN001
@@ -56,16 +43,6 @@ def _selected(driver) -> str:  # noqa: ANN001
 def _press(driver, key: str) -> None:  # noqa: ANN001
     driver.find_element(By.TAG_NAME, "body").send_keys(key)
 
-
-def _axe(driver) -> list[dict]:  # noqa: ANN001
-    """Serious and critical axe-core violations of the page as it is."""
-    driver.execute_script(AXE.read_text())
-    result = driver.execute_async_script(
-        "var done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(function (r) {"
-        "  done(r.violations.map(function (v) { return {id: v.id, impact: v.impact,"
-        "    nodes: v.nodes.map(function (n) { return n.target.join(' '); })}; })); });")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def test_sign_in_see_a_new_draft_arrive_live_and_approve_it_with_the_keyboard(api, browser):

@@ -209,3 +209,24 @@ def test_a_chat_is_stored_and_handed_over_before_an_email_backlog(make_runtime):
     assert 0 < emails <= rt.settings.ingress_email_batch_size
     _drain(ingress)
     assert [c for _, _, c in rt.dispatcher.handed].count("email") == 60
+
+
+def test_a_lead_id_at_the_contract_bound_is_stored_and_one_past_it_kept_aside(rt):
+    """leadId may hold 200 characters: its lead key ("id:" + 200) fits every lead_key column,
+    and a longer one is kept aside with the validation reason, never lost."""
+    set_config(rt, "dealer-a")
+    ingress = rt.call(Ingress, "t")
+    ingress.setup()
+    push(rt, "chat", {"eventId": "at-bound", "clientId": "dealer-a", "message": "Hi",
+                      "leadId": "l" * 200})
+    push(rt, "chat", {"eventId": "past-bound", "clientId": "dealer-a", "message": "Hi",
+                      "leadId": "l" * 201})
+    _drain(ingress)
+
+    with rt.sessions() as s:
+        stored = s.scalars(select(InboundMessage.event_id)).all()
+        kept = s.scalars(select(RejectedEvent)).all()
+    assert stored == ["at-bound"]
+    assert [(r.event_id, r.lead_key) for r in kept] == [("past-bound", None)]
+    assert "leadId" in kept[0].reason
+    assert _pending(rt, rt.settings.inbound_chat_stream) == 0

@@ -63,7 +63,7 @@ def test_a_hostile_file_fails_at_its_first_attempt_and_is_never_retried(sessions
                                   content=build()).document
     before = rss_mb()
     outcome = process_document(sessions, "dealer-a", doc.id, owner="w1", lease_seconds=600,
-                               limits=Settings().kb_limits())
+                               limits=Limits.from_settings(Settings()))
     assert outcome.status == "failed" and reason in outcome.error
     row = stored(sessions, doc.id)
     assert (row.status, row.attempts, row.lease_until) == ("failed", 1, None)

@@ -10,12 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from cachetools import LRUCache
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
 from schema.agent_config import AgentConfigFields, ResolvedConfig
-from worker.adapters.invalidation import announce
 from worker.api.auth import client_id, optional_client_id, runtime
 from worker.api.schemas import (
     ConfigIn, ConfigOut, ConfigVersion, HealthOut, ReplyIn, ReplyOut, ReplyPending,
@@ -24,10 +22,11 @@ from worker.api.strict_json import StrictJSONRoute
 from worker.errors import BadEvent
 from worker.health import check_health
 from worker.ingress.direct import accept_chat
-from worker.logs import log
 from worker.bootstrap import Runtime
-from worker.store import replies, stats, tenants
+from worker.pipeline.config_change import activate_config, config_versions
+from worker.store import replies, tenants
 from worker.store.models import Draft, InboundMessage
+from worker.statuses import FailureKind, MessageStatus
 
 router = APIRouter(prefix="/api/agent", tags=["agent"], route_class=StrictJSONRoute)
 
@@ -69,8 +68,9 @@ async def reply(
     pause = 0.02
     while True:
         message, draft = await run_in_threadpool(_state, rt, client, event["eventId"])
-        finished = message is not None and message.status in ("failed", "skipped") and (
-            message.status == "skipped" or message.failure_kind == "permanent"
+        finished = message is not None and message.status in (MessageStatus.FAILED, MessageStatus.SKIPPED) and (
+            message.status == MessageStatus.SKIPPED
+            or message.failure_kind == FailureKind.PERMANENT
         )
         if draft is not None or finished or time.monotonic() >= deadline:
             break
@@ -120,7 +120,8 @@ def _reply_or_pending(
     location = f"/api/agent/reply/{quote(event_id, safe='')}"  # a header is latin-1
     pending = ReplyPending(
         eventId=event_id, messageId=message.id, status=message.status,
-        reason=message.last_error if message.status in ("failed", "skipped") else None,
+        reason=message.last_error if message.status in (MessageStatus.FAILED, MessageStatus.SKIPPED)
+        else None,
         location=location,
     )
     return JSONResponse(pending.model_dump(mode="json"), status_code=202,
@@ -168,18 +169,11 @@ def put_active_config(
     """Store a new version and make it the active one. Every worker drafts with it from its
     next message on (the change is announced over Redis; caches drop it at once)."""
     fields = AgentConfigFields.model_validate(body.as_contract_json())
-    with rt.sessions.begin() as session:
-        row = tenants.activate_new_config(session, client, fields.as_contract_json())
-        if row is None:  # deleted meanwhile: a write never registers a client
-            raise HTTPException(404, f"no client {client!r}")
-        config_id, version = row.id, row.version
-    rt.configs.invalidate(client)
-    announce(rt.redis, rt.settings.redis_namespace, "config", client)
-    log.info("config.activated", client_id=client, config_id=config_id, version=version,
-             via="api")
-    return _config_out(
-        ResolvedConfig(client_id=client, config_id=config_id, version=version, fields=fields)
-    )
+    done = rt.call(activate_config, client, fields, via="api")
+    if done is None:
+        raise HTTPException(404, f"no client {client!r}")
+    return _config_out(ResolvedConfig(client_id=client, config_id=done.config_id,
+                                      version=done.version, fields=fields))
 
 
 @router.get("/config/history", response_model=list[ConfigVersion])
@@ -187,19 +181,9 @@ def config_history(
     client: str = Depends(client_id), rt: Runtime = Depends(runtime)
 ) -> list[ConfigVersion]:
     """Every config version, newest first, with how its drafts fared in review."""
-    with rt.sessions() as session:
-        rows = tenants.config_history(session, client)
-        outcomes = stats.drafts_by_config(session, client)
-    out = []
-    for r in rows:
-        try:
-            fields = AgentConfigFields.model_validate(r.fields).as_contract_json()
-        except ValidationError:  # written before a rule tightened: shown as stored
-            fields = r.fields
-        out.append(ConfigVersion(configId=r.id, version=r.version, active=r.active,
-                                 createdAt=r.created_at, config=fields,
-                                 drafts=outcomes.get(r.id, {})))
-    return out
+    return [ConfigVersion(configId=v.config_id, version=v.version, active=v.active,
+                          createdAt=v.created_at, config=v.fields, drafts=v.drafts)
+            for v in config_versions(rt.sessions, client)]
 
 
 # --- health --------------------------------------------------------------------------------

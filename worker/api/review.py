@@ -25,6 +25,7 @@ from worker.pipeline.publish import announce_decision
 from worker.store import drafts, messages, tenants
 from worker.store.api_keys import Caller
 from worker.store.models import Draft
+from worker.statuses import DraftStatus
 
 router = APIRouter(prefix="/api/agent/drafts", tags=["review"], route_class=StrictJSONRoute)
 
@@ -126,7 +127,7 @@ def _refusal(rt: Runtime, client: str, draft_id: str, exc: Exception) -> HTTPExc
         draft = drafts.get_draft(session, client, draft_id)
     if draft is None:
         return HTTPException(404, f"no draft {draft_id!r}")
-    if draft.status != "pending_review":
+    if draft.status != DraftStatus.PENDING_REVIEW:
         return HTTPException(409, f"draft {draft_id!r} is {draft.status}, not pending review")
     return HTTPException(422, str(exc) or type(exc).__name__)
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from worker.cli.common import fail, print_json, session_scope, settings
 from worker.store import drafts, outbox
+from worker.statuses import DraftStatus
 
 app = typer.Typer(help="Drafts waiting for (or past) human review.")
 
@@ -76,10 +77,10 @@ def _review(action, client_id: str, draft_id: str, *args: object,  # noqa: ANN00
             "draftId": draft.id, "clientId": draft.client_id, "status": draft.status,
             "reviewedAt": draft.reviewed_at.isoformat(), "reviewedBy": draft.reviewed_by,
         }
-        if draft.status == "edited":
+        if draft.status == DraftStatus.EDITED:
             result |= {"reply": draft.reply, "editedText": draft.edited_text,
                        "editDistance": draft.edit_distance}
-        if draft.status == "rejected":
+        if draft.status == DraftStatus.REJECTED:
             result["reason"] = draft.rejection_reason
     print_json(result)
 

@@ -19,10 +19,12 @@ from worker.cli.common import fail, print_json, settings
 from worker.api.kb_views import audience_json, document_json
 from worker.knowledge import folders as folder_cases
 from worker.knowledge import library
+from worker.knowledge.bounds import Limits
 from worker.audience import Audience, Segmentation, parse_segment
 from worker.knowledge.errors import KnowledgeError
 from worker.knowledge.ports import DocumentQueue
 from worker.logs import configure_logging
+from worker.statuses import DocumentStatus
 
 app = typer.Typer(help="The client's own documents (price lists, policies, opening hours), "
                   "searched for every draft and shown only to their audience.",
@@ -46,7 +48,7 @@ def _kb(inline: bool = False) -> Iterator[tuple[sessionmaker[Session], DocumentQ
     sessions = make_session_factory(engine, cfg.db_app_role)
     if inline:
         queue: DocumentQueue = InlineQueue(sessions, cfg.kb_lease_seconds,
-                                           limits=cfg.kb_limits())
+                                           limits=Limits.from_settings(cfg))
     else:
         from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
 
@@ -124,7 +126,7 @@ def _wait_until_processed(sessions, client_id, ids, timeout, progress) -> None: 
     deadline = time.monotonic() + timeout
     while True:
         pending = [i for i in ids if library.show_document(sessions, client_id, i).status
-                   in ("queued", "processing")]
+                   in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING)]
         progress.update(task, completed=len(ids) - len(pending))
         if not pending:
             return

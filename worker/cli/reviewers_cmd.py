@@ -13,7 +13,9 @@ app = typer.Typer(help="Reviewer logins of the review console (one client each).
 
 
 @app.command("add")
-def add(client_id: str, name: str) -> None:
+def add(client_id: str, name: str,
+        admin: bool = typer.Option(False, "--admin", help="may also change the agent config "
+                                   "and the knowledge base in the console")) -> None:
     """Create reviewer NAME for CLIENT_ID and print the generated secret (shown only now)."""
     name = name.strip()
     if not name or len(name) > 200:
@@ -23,10 +25,11 @@ def add(client_id: str, name: str) -> None:
         if not tenants.client_exists(session, client_id):
             fail(f"client {client_id!r} is not registered (agent-runtime clients add "
                  f"{client_id})")
-        row = reviewers.add(session, client_id, name, credentials.hash_secret(secret))
+        row = reviewers.add(session, client_id, name, credentials.hash_secret(secret), admin)
         if row is None:
             fail(f"client {client_id!r} already has a reviewer {name!r}")
-        out = {"reviewerId": row.id, "clientId": client_id, "name": name, "secret": secret}
+        out = {"reviewerId": row.id, "clientId": client_id, "name": name, "admin": admin,
+               "secret": secret}
     print_json(out)
 
 
@@ -34,7 +37,8 @@ def add(client_id: str, name: str) -> None:
 def list_(client_id: str) -> None:
     """CLIENT_ID's reviewers (never their secrets)."""
     with session_scope() as session:
-        rows = [{"reviewerId": r.id, "name": r.name, "createdAt": r.created_at.isoformat()}
+        rows = [{"reviewerId": r.id, "name": r.name, "admin": r.is_admin,
+                 "createdAt": r.created_at.isoformat()}
                 for r in reviewers.list_for(session, client_id)]
     print_json(rows)
 

@@ -34,6 +34,10 @@ class CsrfRefused(Exception):
     """A state-changing request without the session's CSRF token: 403."""
 
 
+class NotAdmin(Exception):
+    """A change only a client's admin reviewer may make (config, knowledge base): 403."""
+
+
 def set_cookie(response: Response, rt: Runtime, name: str, value: str, max_age: int) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/", httponly=True,
                         samesite="strict", secure=rt.settings.console_cookie_secure)
@@ -52,6 +56,14 @@ async def signed_in(request: Request) -> SignedIn:
     who = await run_in_threadpool(_lookup, request.app.state.rt, token)
     if who is None:
         raise NotSignedIn
+    return who
+
+
+async def admin_signed_in(request: Request) -> SignedIn:
+    """FastAPI dependency: the reviewer of this session, who must be an admin of the client."""
+    who = await signed_in(request)
+    if not who.admin:
+        raise NotAdmin
     return who
 
 

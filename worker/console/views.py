@@ -16,9 +16,10 @@ from worker.pipeline.snippet import snippet
 from worker.store import drafts, kb_documents, memory_search, messages, review_queue
 from worker.store.models import Draft, utcnow
 from worker.store.review_queue import QueueFilter
+from worker.statuses import DraftStatus
 
 AGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
-STATUSES = ("pending_review", "approved", "edited", "rejected", "withdrawn", "stale")
+STATUSES = tuple(DraftStatus)
 CHANNELS = ("email", "chat")
 REJECT_REASONS = (
     "Wrong or made-up facts",
@@ -34,16 +35,16 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Filters:
-    status: str = "pending_review"  # "" = all
+    status: str = DraftStatus.PENDING_REVIEW  # "" = all
     channel: str = ""
     age: str = ""
     flagged: bool = False
 
     @classmethod
     def parse(cls, params: dict[str, str]) -> Filters:
-        status = params.get("status", "pending_review")
+        status = params.get("status", DraftStatus.PENDING_REVIEW)
         return cls(
-            status=status if status in STATUSES or status == "" else "pending_review",
+            status=status if status in STATUSES or status == "" else DraftStatus.PENDING_REVIEW,
             channel=params.get("channel", "") if params.get("channel") in CHANNELS else "",
             age=params.get("age", "") if params.get("age") in AGES else "",
             flagged=params.get("flagged") in ("1", "on", "true"),

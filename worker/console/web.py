@@ -11,8 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from worker.console import live, ops, pages
-from worker.console.session import CsrfRefused, NotSignedIn
+from worker.console import config_page, live, ops, pages
+from worker.console.session import CsrfRefused, NotAdmin, NotSignedIn
 
 STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -33,9 +33,11 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(live.router)
     app.include_router(ops.router)
+    app.include_router(config_page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(NotAdmin, _not_admin)
     app.add_middleware(SecurityHeaders)
 
 
@@ -47,6 +49,12 @@ async def _not_signed_in(request: Request, _exc: Exception) -> Response:
 
 async def _csrf_refused(_request: Request, _exc: Exception) -> Response:
     return PlainTextResponse("refused: this form is missing its CSRF token; reload the page",
+                             status_code=403)
+
+
+async def _not_admin(_request: Request, _exc: Exception) -> Response:
+    return PlainTextResponse("refused: only an admin of this dealer may change this (ask for "
+                             "a login made with `agent-runtime reviewers add --admin`)",
                              status_code=403)
 
 

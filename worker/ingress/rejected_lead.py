@@ -10,7 +10,7 @@ from email.utils import parseaddr
 
 import orjson
 
-from worker.leads import lead_key
+from worker.leads import MAX_LEAD_KEY, lead_key
 
 # Only the header block is read, and only this much of it: a payload kept aside may be hostile.
 _MAX_HEADER_BYTES = 64 * 1024
@@ -26,7 +26,8 @@ def lead_key_of_payload(raw: bytes, secret: bytes) -> str | None:
     lead_id, email = data.get("leadId"), data.get("leadEmail")
     key = lead_key(lead_id if _text(lead_id) else None, email if _text(email) else None, secret)
     if key:
-        return key
+        # A leadId past the contract's bound names no lead that could have been stored.
+        return key if len(key) <= MAX_LEAD_KEY else None
     mime = data.get("rawMime")
     if _text(mime):
         return lead_key(None, _sender(mime), secret)

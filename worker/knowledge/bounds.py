@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 
 from worker.knowledge.errors import ExtractionFailed
+from worker.settings import Settings
 
 MB = 1024 * 1024
 
@@ -28,6 +29,14 @@ class Limits:
     max_text_chars: int = 50 * MB  # what extraction may hand back (= a plain upload's limit)
     memory_mb: int = 768  # address space of the extraction child
     timeout_seconds: float = 120.0  # wall clock of the extraction child
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        # Extracted text is bounded by what a plain-text upload may hold, so a compressed
+        # format never yields more than an upload could.
+        return cls(memory_mb=settings.kb_extract_memory_mb,
+                   timeout_seconds=settings.kb_extract_timeout_seconds,
+                   max_text_chars=settings.kb_max_upload_bytes)
 
 
 # First bytes of files that are never text: executables, archives, images, office files.

@@ -122,6 +122,22 @@ def delete_document(
     hand_over(queue.purge, client_id)
 
 
+def retry_document(
+    sessions: sessionmaker[Session], queue: DocumentQueue, client_id: str, document_id: str
+) -> DocumentView:
+    """Process a failed document again (e.g. after a worker ran out of time on it)."""
+    with sessions.begin() as session:
+        doc = _document(session, client_id, document_id)
+        if not kb_documents.requeue_failed(session, client_id, document_id):
+            raise Conflict(f"{doc.filename!r} has not failed (it is {doc.status}): nothing to "
+                           "retry")
+        session.expire_all()
+        view = _view(session, client_id, document_id, with_segmentation=False)
+    log.info("kb.document.retried", client_id=client_id, document_id=document_id)
+    hand_over(queue.process, client_id, document_id)
+    return view
+
+
 def replace_segmentation(
     sessions: sessionmaker[Session], client_id: str, document_id: str,
     segmentation: Segmentation | Mapping[str, Any],

@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from worker.knowledge.errors import InvalidInput, InvalidName
+from worker.text.names import name_key  # noqa: F401 - the knowledge base's name rule
 
 MAX_NAME_CHARS = 255
 MAX_PATH_CHARS = 1000
@@ -45,12 +46,6 @@ def check_filename(name: str) -> str:
         raise InvalidInput(f"a file name cannot contain '/': {name!r} (use a folder)")
     _check_name(name, "file name")
     return name
-
-
-def name_key(name: str) -> str:
-    """What two names must differ in to be two files in one folder (Unicode's NFKC_Casefold,
-    near enough: NFKC, casefold, NFKC again)."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def _check_name(name: str, what: str) -> None:

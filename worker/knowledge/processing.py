@@ -19,6 +19,7 @@ from worker.knowledge.sandbox import extract_bounded
 from worker.logs import log
 from worker.store import kb_documents, kb_leases
 from worker.store.models import new_id
+from worker.statuses import DocumentStatus
 
 # Plain text is read in the worker itself (decoding is linear in the upload's bounded size);
 # every parser of a structured format runs in the limited child process.
@@ -108,9 +109,9 @@ def sweep_documents(
     with sessions.begin() as session:
         gave_up = kb_leases.give_up_stuck(session, max_attempts)
         due = kb_leases.due_documents(session, lease_seconds, limit)
-    purge_clients = sorted({c for c, _, status in due if status == "deleting"})
+    purge_clients = sorted({c for c, _, status in due if status == DocumentStatus.DELETING})
     for client_id, document_id, status in due:
-        if status != "deleting":
+        if status != DocumentStatus.DELETING:
             queue.process(client_id, document_id)
     for client_id in purge_clients:
         queue.purge(client_id)

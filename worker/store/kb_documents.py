@@ -10,11 +10,12 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from worker.knowledge.paths import name_key
 from worker.store.kb_folders import LIVE, under
 from worker.store.knowledge import replace_chunks
 from worker.store.models import KbChunk, KbDocument, new_id, utcnow
 from worker.store import tenancy
+from worker.text.names import name_key
+from worker.statuses import DocumentStatus
 
 
 def upsert_document(
@@ -29,14 +30,14 @@ def upsert_document(
         id=new_id(), client_id=client_id, folder=folder, filename=filename,
         name_key=name_key(filename), kind=kind,
         size_bytes=len(content), sha256=sha256, content=content, content_version=1,
-        status="queued", attempts=0, chunk_count=0, created_at=now, updated_at=now,
+        status=DocumentStatus.QUEUED, attempts=0, chunk_count=0, created_at=now, updated_at=now,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["client_id", "folder", "name_key"],
         index_where=text("status <> 'deleting'"),  # the partial unique index, word for word
         set_={
             "filename": filename, "kind": kind, "size_bytes": len(content), "sha256": sha256, "content": content,
-            "content_version": KbDocument.content_version + 1, "status": "queued",
+            "content_version": KbDocument.content_version + 1, "status": DocumentStatus.QUEUED,
             "error": None, "attempts": 0, "lease_until": None, "lease_owner": None,
             "chunk_count": 0, "updated_at": now, "processed_at": None,
         },
@@ -107,7 +108,22 @@ def mark_deleting(session: Session, client_id: str, document_id: str) -> bool:
     result = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id, LIVE)
-        .values(status="deleting", lease_until=None, updated_at=utcnow()),
+        .values(status=DocumentStatus.DELETING, lease_until=None, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount > 0
+
+
+def requeue_failed(session: Session, client_id: str, document_id: str) -> bool:
+    """A failed document back to queued with a fresh count of attempts; False when it is not
+    the client's or has not failed."""
+    tenancy.bind(session, client_id)
+    result = session.execute(
+        update(KbDocument)
+        .where(KbDocument.client_id == client_id, KbDocument.id == document_id,
+               KbDocument.status == "failed")
+        .values(status="queued", error=None, attempts=0, lease_until=None, lease_owner=None,
+                updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount > 0
@@ -119,7 +135,7 @@ def purge_deleting(session: Session, client_id: str, limit: int) -> int:
     tenancy.bind(session, client_id)
     ids = list(session.scalars(
         select(KbDocument.id)
-        .where(KbDocument.client_id == client_id, KbDocument.status == "deleting")
+        .where(KbDocument.client_id == client_id, KbDocument.status == DocumentStatus.DELETING)
         .limit(limit)
     ))
     if ids:

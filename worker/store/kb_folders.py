@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import KbDocument, KbFolder, new_id, utcnow
 from worker.store import tenancy
+from worker.statuses import DocumentStatus
 
-LIVE = KbDocument.status != "deleting"
+LIVE = KbDocument.status != DocumentStatus.DELETING
 
 
 def parents_and_self(path: str) -> list[str]:
@@ -86,7 +87,7 @@ def delete_folder(session: Session, client_id: str, path: str) -> int:
     marked = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, under(KbDocument.folder, path), LIVE)
-        .values(status="deleting", lease_until=None, updated_at=utcnow()),
+        .values(status=DocumentStatus.DELETING, lease_until=None, updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     ).rowcount
     session.execute(

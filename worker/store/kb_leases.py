@@ -2,8 +2,8 @@
 lease renewed while it works, results kept only for the content it read (a re-upload
 meanwhile wins), and the sweeper's view of work that stalled.
 
-Kept in one module so it can join the message leases (store/messages.py) in one lease/claim/
-sweep module later.
+The claim, renewal and expiry rules are the ones inbound messages use (store/leases.py); this
+module adds what is particular to documents: the content version a worker read.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 
 from worker.text.chunking import Chunk
 from worker.store.knowledge import replace_chunks
+from worker.statuses import DocumentStatus
+from worker.store import leases, tenancy
 from worker.store.models import KbDocument, utcnow
-from worker.store import tenancy
+
+QUEUED, PROCESSING = DocumentStatus.QUEUED, DocumentStatus.PROCESSING
 
 
 @dataclass(frozen=True)
@@ -30,24 +33,11 @@ def claim_document(
     session: Session, client_id: str, document_id: str, owner: str, lease_seconds: int
 ) -> Claim | None:
     tenancy.bind(session, client_id)
-    now = utcnow()
-    claimable = or_(
-        KbDocument.status == "queued",
-        and_(
-            KbDocument.status == "processing",
-            or_(KbDocument.lease_until < now, KbDocument.lease_owner == owner),
-        ),
+    row = leases.claim(
+        session, KbDocument, [KbDocument.client_id == client_id, KbDocument.id == document_id],
+        ready=KbDocument.status == QUEUED, working=PROCESSING, owner=owner,
+        lease_seconds=lease_seconds, returning=(KbDocument.kind, KbDocument.content_version),
     )
-    row = session.execute(
-        update(KbDocument)
-        .where(KbDocument.client_id == client_id, KbDocument.id == document_id, claimable)
-        .values(
-            status="processing", attempts=KbDocument.attempts + 1,
-            lease_until=now + timedelta(seconds=lease_seconds), lease_owner=owner,
-        )
-        .returning(KbDocument.kind, KbDocument.content_version),
-        execution_options={"synchronize_session": False},
-    ).first()
     return Claim(row.kind, row.content_version) if row else None
 
 
@@ -68,16 +58,12 @@ def renew_lease(
     """Extend this worker's lease while it still works on the document; False once it lost it
     (a re-upload, a deletion, or the sweeper gave it to another)."""
     tenancy.bind(session, client_id)
-    return session.execute(
-        update(KbDocument)
-        .where(
-            KbDocument.client_id == client_id, KbDocument.id == document_id,
-            KbDocument.status == "processing", KbDocument.lease_owner == owner,
-            KbDocument.content_version == version,
-        )
-        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds)),
-        execution_options={"synchronize_session": False},
-    ).rowcount > 0
+    return leases.renew(
+        session, KbDocument,
+        [KbDocument.client_id == client_id, KbDocument.id == document_id,
+         KbDocument.content_version == version],
+        working=PROCESSING, owner=owner, lease_seconds=lease_seconds,
+    )
 
 
 def _still_mine(session: Session, client_id: str, document_id: str, owner: str, version: int) -> bool:
@@ -86,8 +72,7 @@ def _still_mine(session: Session, client_id: str, document_id: str, owner: str, 
         select(KbDocument.id)
         .where(
             KbDocument.client_id == client_id, KbDocument.id == document_id,
-            KbDocument.status == "processing", KbDocument.lease_owner == owner,
-            KbDocument.content_version == version,
+            KbDocument.content_version == version, leases.held(KbDocument, PROCESSING, owner),
         )
         .with_for_update()
     ) is not None
@@ -101,7 +86,7 @@ def finish_ready(
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, chunks)
-    _finish(session, client_id, document_id, status="ready", error=None, chunk_count=len(chunks))
+    _finish(session, client_id, document_id, status=DocumentStatus.READY, error=None, chunk_count=len(chunks))
     return True
 
 
@@ -112,7 +97,7 @@ def finish_failed(
     if not _still_mine(session, client_id, document_id, owner, version):
         return False
     replace_chunks(session, client_id, document_id, [])
-    _finish(session, client_id, document_id, status="failed", error=reason[:4000], chunk_count=0)
+    _finish(session, client_id, document_id, status=DocumentStatus.FAILED, error=reason[:4000], chunk_count=0)
     return True
 
 
@@ -133,12 +118,9 @@ def give_up_stuck(session: Session, max_attempts: int) -> int:
     now = utcnow()
     return session.execute(
         update(KbDocument)
-        .where(
-            KbDocument.status == "processing", KbDocument.lease_until < now,
-            KbDocument.attempts >= max_attempts,
-        )
+        .where(leases.expired(KbDocument, PROCESSING, now), KbDocument.attempts >= max_attempts)
         .values(
-            status="failed", lease_until=None, processed_at=now,
+            status=DocumentStatus.FAILED, lease_until=None, processed_at=now,
             error=f"processing did not finish after {max_attempts} attempts "
                   "(the worker stopped or ran out of time on this file)",
         ),
@@ -156,8 +138,9 @@ def due_documents(session: Session, stale_after_seconds: int, limit: int) -> lis
         select(KbDocument.client_id, KbDocument.id, KbDocument.status)
         .where(
             or_(
-                and_(KbDocument.status == "processing", KbDocument.lease_until < now),
-                and_(KbDocument.status.in_(("queued", "deleting")), KbDocument.updated_at < stale),
+                leases.expired(KbDocument, PROCESSING, now),
+                and_(KbDocument.status.in_((QUEUED, DocumentStatus.DELETING)),
+                     KbDocument.updated_at < stale),
             )
         )
         .order_by(KbDocument.updated_at)

@@ -19,6 +19,7 @@ from worker.text.chunking import Chunk
 from worker.text.query_terms import make_snippet, query_terms
 from worker.store.models import KbChunk, KbDocument, KbDocumentSegment, KbDocumentUser, new_id
 from worker.store import tenancy
+from worker.statuses import DocumentStatus
 
 __all__ = ["Audience", "KnowledgeHit", "search_knowledge"]
 
@@ -183,7 +184,7 @@ def visible_documents(
             select(KbDocument)
             .where(
                 KbDocument.client_id == client_id,
-                KbDocument.status != "deleting",
+                KbDocument.status != DocumentStatus.DELETING,
                 audience_filter(client_id, audience),
             )
             .order_by(KbDocument.folder, KbDocument.filename)

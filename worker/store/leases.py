@@ -23,6 +23,25 @@ def expired(model: Any, working: str, now: datetime) -> ColumnElement[bool]:
     return and_(model.status == working, model.lease_until < now)
 
 
+def held(model: Any, working: str, owner: str) -> ColumnElement[bool]:
+    """Rows `owner` still works on (the sweeper has not handed them to another)."""
+    return and_(model.status == working, model.lease_owner == owner)
+
+
+def renew(
+    session: Session, model: Any, where: list[ColumnElement[bool]], *, working: str, owner: str,
+    lease_seconds: float,
+) -> bool:
+    """Extend `owner`'s lease on the row matching `where` while it still works on it; False
+    once it lost it (the sweeper gave it to another, or the row moved on)."""
+    return session.execute(
+        update(model)
+        .where(*where, held(model, working, owner))
+        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds)),
+        execution_options={"synchronize_session": False},
+    ).rowcount > 0
+
+
 def claim(
     session: Session, model: Any, where: list[ColumnElement[bool]], *,
     ready: ColumnElement[bool], working: str, owner: str, lease_seconds: float,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import Draft
 from worker.store import tenancy
+from worker.statuses import DraftStatus
 
 NEEDS_HUMAN = getattr(Draft, "needs_human", None)
 FLAGS = getattr(Draft, "flags", None)
@@ -18,7 +19,7 @@ FLAGS = getattr(Draft, "flags", None)
 
 @dataclass(frozen=True)
 class QueueFilter:
-    status: str | None = "pending_review"  # None: every status
+    status: str | None = DraftStatus.PENDING_REVIEW  # None: every status
     channel: str | None = None
     since: datetime | None = None
     flagged: bool = False
@@ -58,7 +59,7 @@ def pending_fingerprint(session: Session, client_id: str) -> tuple:
     tenancy.bind(session, client_id)
     return tuple(session.execute(
         select(func.count(), func.max(Draft.id), func.max(Draft.reviewed_at))
-        .where(Draft.client_id == client_id, Draft.status == "pending_review")
+        .where(Draft.client_id == client_id, Draft.status == DraftStatus.PENDING_REVIEW)
     ).one())
 
 

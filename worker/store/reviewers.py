@@ -20,15 +20,17 @@ class SignedIn:
     client_id: str
     name: str
     csrf_token: str
+    admin: bool = False  # may change the agent config and the knowledge base
 
 
-def add(session: Session, client_id: str, name: str, secret_hash: str) -> Reviewer | None:
+def add(session: Session, client_id: str, name: str, secret_hash: str,
+        admin: bool = False) -> Reviewer | None:
     """None when the client already has a reviewer of that name."""
     tenancy.bind(session, client_id)
     if find(session, client_id, name) is not None:
         return None
     row = Reviewer(id=new_id(), client_id=client_id, name=name, secret_hash=secret_hash,
-                   created_at=utcnow())
+                   is_admin=admin, created_at=utcnow())
     session.add(row)
     session.flush()
     return row
@@ -78,7 +80,8 @@ def signed_in(session: Session, token_hash: str) -> SignedIn | None:
     if row is None:
         return None
     sess, reviewer = row
-    return SignedIn(reviewer.id, reviewer.client_id, reviewer.name, sess.csrf_token)
+    return SignedIn(reviewer.id, reviewer.client_id, reviewer.name, sess.csrf_token,
+                    reviewer.is_admin)
 
 
 def close_session(session: Session, token_hash: str) -> None:

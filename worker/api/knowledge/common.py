@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import HTTPException, Path, Request
+from fastapi import HTTPException, Path
 
 from worker.knowledge.errors import KnowledgeError
-from worker.knowledge.ports import DocumentQueue
+from worker.kb_http import documents_queue  # noqa: F401 - re-exported for the routers
 
 PREFIX = "/api/agent/kb"
 TAGS: list = ["knowledge base"]
@@ -19,15 +19,6 @@ REFUSED = {400: {"description": "refused: a bad name, folder or segmentation"},
                  "that does not fit the schema"}}
 DocumentId = Path(pattern=r"^[0-9A-Za-z]{1,64}$", description="the document's id (a ULID)")
 NO_NUL = r"^[^\x00]*$"  # Postgres text cannot hold NUL
-
-
-def documents_queue(request: Request) -> DocumentQueue:
-    if request.app.state.documents is None:
-        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
-
-        request.app.state.documents = CeleryDocumentQueue(
-            make_celery(request.app.state.rt.settings))
-    return request.app.state.documents
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from worker.api.knowledge.common import (
 )
 from worker.api.schemas import DocumentChange, DocumentList, DocumentOut, SegmentationIn, UploadOut
 from worker.api.strict_json import StrictJSONRoute
-from worker.api.uploads import is_multipart, read_multipart, read_raw
+from worker.kb_http import is_multipart, read_multipart, read_raw
 from worker.knowledge import library
 from worker.knowledge.errors import InvalidInput
 from worker.knowledge.ports import DocumentQueue
@@ -149,6 +149,19 @@ def change_document(
             raise InvalidInput("give a new 'filename', a 'folder', or both")
     log.info("kb.document.changed", client_id=client, document_id=documentId, path=view.path)
     return DocumentOut(**document_json(view))
+
+
+@router.post("/documents/{documentId}/retry", response_model=DocumentOut,
+             responses={**NOT_FOUND, 409: {"description": "the document has not failed"}})
+def retry_document(
+    documentId: str = DocumentId,  # noqa: N803
+    client: str = Depends(client_id), rt: Runtime = Depends(runtime),
+    queue: DocumentQueue = Depends(documents_queue),
+) -> DocumentOut:
+    """Process a failed document again: back to `queued`, attempts counted afresh."""
+    with refusals():
+        return DocumentOut(**document_json(library.retry_document(rt.sessions, queue, client,
+                                                                  documentId)))
 
 
 @router.delete("/documents/{documentId}", status_code=204, responses=NOT_FOUND)

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from worker.store.models.base import Base, new_id, utcnow
+from worker.statuses import DraftStatus
 
 
 class Draft(Base):
@@ -42,7 +43,7 @@ class Draft(Base):
     reply: Mapped[str] = mapped_column(Text)
     quick_replies: Mapped[list[Any]] = mapped_column(default=list)
     # pending_review → approved | edited | rejected
-    status: Mapped[str] = mapped_column(String(16), default="pending_review")
+    status: Mapped[str] = mapped_column(String(16), default=DraftStatus.PENDING_REVIEW)
     config_id: Mapped[str | None] = mapped_column(String(26))
     config_version: Mapped[int] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))

@@ -17,7 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from worker.leads import MAX_LEAD_KEY
 from worker.store.models.base import Base, new_id, utcnow
+from worker.statuses import MessageStatus
 
 
 class Lead(Base):
@@ -27,7 +29,7 @@ class Lead(Base):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     # The producer's leadId, or HMAC-SHA256(LEAD_HASH_KEY, normalized e-mail): never the address.
-    lead_key: Mapped[str] = mapped_column(String(200))
+    lead_key: Mapped[str] = mapped_column(String(MAX_LEAD_KEY))
     external_id: Mapped[str | None] = mapped_column(String(200))
     display_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -81,7 +83,7 @@ class InboundMessage(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     # received → drafting → drafted | failed (retryable or permanent, see failure_kind);
     # skipped: recorded but never drafted (auto-replies, bounces), reason in last_error
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
     # Who holds the lease: the task id, so a retry of the same task may take it back at once.
@@ -114,7 +116,7 @@ class RejectedEvent(Base):
     event_id: Mapped[str | None] = mapped_column(String(200))
     # Whose it is, when the payload tells (leadId, leadEmail or its rawMime's From), as
     # leads.lead_key: `leads erase` removes it with the rest of the lead. Migration 0013.
-    lead_key: Mapped[str | None] = mapped_column(String(200))
+    lead_key: Mapped[str | None] = mapped_column(String(MAX_LEAD_KEY))
     reason: Mapped[str] = mapped_column(Text)
     raw_payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from worker.store.models.base import Base, new_id, utcnow
+from worker.statuses import DocumentStatus
 
 
 class KbFolder(Base):
@@ -63,7 +64,7 @@ class KbDocument(Base):
     # Bumped by every re-upload, so a worker still busy with older content cannot publish it.
     content_version: Mapped[int] = mapped_column(Integer, default=1)
     # queued → processing → ready | failed (reason in error); deleting: gone for every reader
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.QUEUED)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
@@ -106,7 +107,10 @@ class KbChunk(Base):
     tsvector with a GIN index (migration 0005) that the ORM never writes."""
 
     __tablename__ = "kb_chunks"
-    __table_args__ = (Index("ix_kb_chunks_document", "document_id", "position"),)
+    __table_args__ = (
+        Index("ix_kb_chunks_document", "document_id", "position"),
+        Index("ix_kb_chunks_client_document", "client_id", "document_id"),  # row-level security
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))

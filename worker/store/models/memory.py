@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from worker.leads import MAX_LEAD_KEY
 from worker.store.models.base import Base, new_id, utcnow
 
 
@@ -36,7 +37,7 @@ class MemoryItem(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    lead_key: Mapped[str | None] = mapped_column(String(200))  # as leads.lead_key
+    lead_key: Mapped[str | None] = mapped_column(String(MAX_LEAD_KEY))  # as leads.lead_key
     conversation_id: Mapped[str | None] = mapped_column(String(200))  # the producer's id
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)

@@ -1,10 +1,10 @@
-"""Reviewer logins of the review console and their sessions (migration 0011)."""
+"""Reviewer logins of the review console and their sessions (migrations 0011, 0015)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from worker.store.models.base import Base, new_id, utcnow
@@ -21,6 +21,8 @@ class Reviewer(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(300))
+    # Admins may also change the client's agent config and knowledge base in the console.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -29,10 +31,11 @@ class ReviewerSession(Base):
     every state-changing request must echo. Deleted on logout."""
 
     __tablename__ = "reviewer_sessions"
+    __table_args__ = (Index("ix_reviewer_sessions_reviewer", "reviewer_id"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reviewer_id: Mapped[str] = mapped_column(
-        ForeignKey("reviewers.id", ondelete="CASCADE"), index=True
+        ForeignKey("reviewers.id", ondelete="CASCADE")
     )
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))

@@ -1,4 +1,5 @@
-"""Reading a knowledge-base upload off the wire without holding more than the cap.
+"""What the HTTP entry points of the knowledge base (the API and the console) share: reading
+an upload off the wire without holding more than the cap, and the queue its processing goes to.
 
 Two shapes: the file as the raw body (its Content-Type declared, `?filename=` naming it), or
 `multipart/form-data` with a `file` part and an optional `segmentation` part (JSON). Either is
@@ -18,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from worker.knowledge.errors import InvalidInput, TooLarge
+from worker.knowledge.ports import DocumentQueue
 
 # Room a multipart body needs beside the file: the segmentation part (10,000 entries of
 # two ids fit) and the part headers.
@@ -104,3 +106,13 @@ async def _bounded(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 def _too_large(size: int, limit: int) -> TooLarge:
     return TooLarge(f"the file has {size:,} bytes; the limit is {limit:,}")
+
+
+def documents_queue(request: Request) -> DocumentQueue:
+    """Where processing and purging go: the queue the app was built with, else Celery's."""
+    if request.app.state.documents is None:
+        from worker.adapters.celery_app import CeleryDocumentQueue, make_celery
+
+        request.app.state.documents = CeleryDocumentQueue(
+            make_celery(request.app.state.rt.settings))
+    return request.app.state.documents
