@@ -121,3 +121,22 @@ def test_lane_entries_of_a_crashed_ingress_are_taken_over(rt):
     lane = lane_of(rt.settings.inbound_email_stream, "dealer-a")
     assert rt.redis.xpending(lane, rt.settings.consumer_group)["pending"] == 0
     assert rt.redis.xlen(lane) == 0
+
+
+def test_an_email_never_picked_up_goes_to_chats_queue_so_it_is_not_starved(rt):
+    from datetime import timedelta
+
+    from worker.pipeline.reprocess import reprocess_due
+    from worker.store.models import utcnow
+
+    set_config(rt, "dealer-a")
+    ingress = rt.call(Ingress, "t", None)
+    ingress.setup()
+    push(rt, "email", _email("dealer-a", "old"))
+    _drain(ingress)
+    assert rt.dispatcher.handed[-1][2] == "email"
+    long_ago = utcnow() - timedelta(seconds=rt.settings.draft_lease_seconds + 1)
+    with rt.sessions.begin() as s:  # its task sat behind chat (or was lost) all that time
+        s.execute(update(InboundMessage).values(created_at=long_ago))
+    assert rt.call(reprocess_due) == 1
+    assert rt.dispatcher.handed[-1][2] == "chat"

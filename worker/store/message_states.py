@@ -102,10 +102,11 @@ def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
 
 def due_for_retry(
     session: Session, limit: int, stale_after_seconds: int
-) -> list[tuple[str, str, str]]:
-    """(client_id, message_id, channel) of messages that should be drafting but are not:
-    transient failures whose retry time has come, expired leases (a worker died), and messages
-    stored long ago but never picked up (their task was lost with Redis).
+) -> list[tuple[str, str, str, bool]]:
+    """(client_id, message_id, channel, never_picked_up) of messages that should be drafting
+    but are not: transient failures whose retry time has come, expired leases (a worker died),
+    and messages stored long ago but never picked up (their task was lost with Redis, or sat
+    behind chat all that time).
 
     A scheduler query over all tenants: it reads ids only and hands each back to its own tenant.
     """
@@ -113,7 +114,8 @@ def due_for_retry(
     now = utcnow()
     stale = now - timedelta(seconds=stale_after_seconds)
     rows = session.execute(
-        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel)
+        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel,
+               InboundMessage.status == MessageStatus.RECEIVED)
         .where(
             or_(
                 and_(
