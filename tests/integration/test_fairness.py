@@ -140,3 +140,16 @@ def test_an_email_never_picked_up_goes_to_chats_queue_so_it_is_not_starved(rt):
         s.execute(update(InboundMessage).values(created_at=long_ago))
     assert rt.call(reprocess_due) == 1
     assert rt.dispatcher.handed[-1][2] == "chat"
+
+
+def test_a_client_id_postgres_cannot_hold_does_not_block_the_lanes(rt):
+    set_config(rt, "dealer-a")
+    ingress = rt.call(Ingress, "t", None)
+    ingress.setup()
+    push(rt, "email", _email("dealer\u0000a", "nul"))
+    push(rt, "email", b'{"eventId": "sur", "clientId": "a\\ud800", "message": "Hi"}')
+    push(rt, "email", _email("dealer-a", "good"))
+    _drain(ingress)
+    with rt.sessions() as s:
+        assert s.scalars(select(InboundMessage.event_id)).all() == ["good"]
+        assert len(s.scalars(select(RejectedEvent)).all()) == 2

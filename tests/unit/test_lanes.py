@@ -13,7 +13,9 @@ from worker.settings import Settings
 def test_an_entry_goes_to_the_lane_of_the_client_it_claims():
     assert claimed_client({b"payload": orjson.dumps({"clientId": "dealer-a"})}) == "dealer-a"
     for odd in (b"not json", orjson.dumps([1]), orjson.dumps({"clientId": 7}),
-                orjson.dumps({"clientId": ""}), orjson.dumps({"clientId": "x" * 201})):
+                orjson.dumps({"clientId": ""}), orjson.dumps({"clientId": "x" * 201}),
+                orjson.dumps({"clientId": "   "}), orjson.dumps({"clientId": "a\u0000b"}),
+                b'{"clientId": "a\\ud800"}'):
         assert claimed_client({b"payload": odd}) == UNKNOWN
     assert claimed_client({}) == UNKNOWN
 

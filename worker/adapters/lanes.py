@@ -42,13 +42,23 @@ def lane_of(stream: str, client_id: str) -> str:
 
 
 def claimed_client(fields: dict[bytes, bytes]) -> str:
-    """The clientId the payload claims, or UNKNOWN; validation happens later, in its lane."""
+    """The clientId the payload claims, or UNKNOWN; validation happens later, in its lane.
+    Only a value that could be a stored client id names a lane: the lane's client is looked
+    up in Postgres, which refuses NUL and unpaired surrogates (the event is kept aside anyway)."""
     try:
         data = orjson.loads(fields.get(b"payload", b""))
     except orjson.JSONDecodeError:
         return UNKNOWN
     client = data.get("clientId") if isinstance(data, dict) else None
-    return client if isinstance(client, str) and 0 < len(client) <= 200 else UNKNOWN
+    if not isinstance(client, str) or not 0 < len(client) <= 200 or not client.strip():
+        return UNKNOWN
+    if "\x00" in client:
+        return UNKNOWN
+    try:
+        client.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return UNKNOWN
+    return client
 
 
 def lanes(client: redis.Redis, stream: str) -> dict[str, str]:
