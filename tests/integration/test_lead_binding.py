@@ -150,3 +150,36 @@ def test_an_imported_conversations_id_gives_no_access_to_its_history(make_runtim
         assert secret not in prompt
     assert _conversation_of(rt, attacker) != "imported-7"
     assert _status_of_draft(rt, victim) == "pending_review"
+
+
+def test_another_leads_approved_reply_reaches_a_prompt_without_their_contact_details(
+    make_runtime, fake_llm
+):
+    """Approved replies are recalled client-wide as examples of the dealer's voice. One written
+    to the victim quotes her phone, e-mail and IBAN: another lead's prompt gets the example with
+    those blanked out, the victim's own next prompt gets it as it was approved."""
+    from worker.pipeline import review
+
+    rt = make_runtime(llm_model="openai/bind-example")
+    set_config(rt, "autohaus")
+    victim = _send(rt, "chat", {"eventId": "v1", "leadId": "L-vera", "conversationId": "c-v",
+                                "message": "Can you confirm my Golf delivery details?"})
+    with rt.sessions() as s:
+        draft_id = s.scalar(select(Draft.id).where(Draft.inbound_message_id == victim))
+    approved_text = (f"Your Golf delivery is confirmed: we call you on {SECRETS[1]} the day "
+                     f"before, the invoice goes to vera@example.com and the deposit from "
+                     f"{SECRETS[2]} has arrived.")
+    with rt.sessions.begin() as s:
+        review.edit(s, "autohaus", draft_id, approved_text)
+
+    _send(rt, "chat", {"eventId": "a1", "leadId": "L-mallory", "conversationId": "c-m",
+                       "message": "Is the Golf delivery confirmed? Which phone do you call?"})
+    prompt = _prompt(fake_llm, "bind-example")
+    assert "Your Golf delivery is confirmed" in prompt  # the example itself is recalled
+    for secret in (SECRETS[1], SECRETS[2], "vera@example.com"):
+        assert secret not in prompt, f"the victim's {secret!r} reached another lead's prompt"
+    assert "[phone]" in prompt and "[IBAN]" in prompt and "[e-mail]" in prompt
+
+    _send(rt, "chat", {"eventId": "v2", "leadId": "L-vera", "conversationId": "c-v",
+                       "message": "Is the Golf delivery confirmed? Which phone do you call?"})
+    assert SECRETS[1] in _prompt(fake_llm, "bind-example")  # her own history, as approved

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from urllib.parse import urlsplit
 
+from worker.text.contacts import EMAIL, phones
+
 # Codes, as they appear in the outbound payload, the review API and the metrics.
 IMAGE = "image"  # any markdown or HTML image: it loads a URL the moment the reply is shown
 LINK_QUERY = "link_query"  # a link carrying a query string (the EchoLeak exfiltration path)
@@ -119,21 +121,6 @@ def _allowed(host: str, allowlist: tuple[str, ...]) -> bool:
 
 # --- e-mail addresses and phone numbers ----------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A run of at least 7 digits, allowing one separator (space, dot, dash, slash) or brackets
-# between them and a leading + or 00: what a phone number looks like in most of Europe.
-_PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d(?:[\s./-]?\(?\d\)?){6,}(?![\w])")
-
-
-# What a phone-shaped run of digits may really be: a date (24.12.2026, 2026-12-31) or a
-# number grouped by thousands (1.250.000).
-_NOT_PHONE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}|\d{1,3}(?:[.,']\d{3})+")
-
-
-def _phones(text: str) -> Iterable[re.Match[str]]:
-    return (m for m in _PHONE.finditer(text) if not _NOT_PHONE.fullmatch(m.group(0).strip()))
-
-
 def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
@@ -143,13 +130,13 @@ def _contacts(
 ) -> tuple[list[Flag], list[tuple[int, int]]]:
     flags, spans = [], []
     known_lower = known.lower()
-    for match in _EMAIL.finditer(text):
+    for match in EMAIL.finditer(text):
         spans.append(match.span())
         address = match.group(0).strip(".").lower()
         if address not in known_lower and not is_lead_email(address):
             flags.append(Flag(UNKNOWN_CONTACT, f"e-mail {address}"))
     known_digits = _digit_runs(known)
-    for match in _phones(text):
+    for match in phones(text):
         spans.append(match.span())
         digits = _digits(match.group(0)).removeprefix("00")
         if not any(digits[-7:] in run for run in known_digits):
@@ -158,7 +145,7 @@ def _contacts(
 
 
 def _digit_runs(text: str) -> list[str]:
-    return [_digits(m.group(0)) for m in _phones(text)]
+    return [_digits(m.group(0)) for m in phones(text)]
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

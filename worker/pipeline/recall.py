@@ -28,6 +28,7 @@ from worker.store.knowledge import search_knowledge
 from worker.store.deadline import time_limit
 from worker.store.memory_search import Scope
 from worker.store.models import InboundMessage
+from worker.text.contacts import redact
 
 QUERY_CHARS = 2000  # a long e-mail's first part says what it is about
 QUERY_WORDS = 64
@@ -98,13 +99,28 @@ def vector_source(session: Session, req: RecallRequest) -> list[Hit]:
 
 def _hits(session: Session, req: RecallRequest, ranked, words: list[str]) -> list[Hit]:  # noqa: ANN001
     items = memory_search.fetch(session, req.client_id, [c.id for c, _ in ranked])
-    return [
-        Hit(id=c.id, kind=c.kind, score=score, snippet=snippet(items[c.id].text, words),
-            text=items[c.id].text, external_id=items[c.id].external_id,
-            client_id=items[c.id].client_id, created_at=c.created_at)
-        for c, score in ranked
-        if c.id in items
-    ]
+    hits = []
+    for c, score in ranked:
+        item = items.get(c.id)
+        if item is None:
+            continue
+        text = _shown_text(req.scope, item)
+        hits.append(Hit(id=c.id, kind=c.kind, score=score, snippet=snippet(text, words),
+                        text=text, external_id=item.external_id, client_id=item.client_id,
+                        created_at=c.created_at))
+    return hits
+
+
+def _shown_text(scope: Scope, item: memory_search.StoredItem) -> str:
+    """The dealer's approved replies are recalled client-wide, as examples of how it answers;
+    one written to another lead still holds that lead's e-mail, phone or IBAN, which a draft for
+    this lead must never be shown (the model would repeat them). Blanked out, with a
+    placeholder saying what was there. The lead's own items and an operator's client-wide
+    search are shown as stored."""
+    own = scope.lead_key is not None and item.lead_key == scope.lead_key
+    if scope.whole_client or own or item.lead_key is None and item.kind != "approved_reply":
+        return item.text
+    return redact(item.text)
 
 
 def knowledge_source(session: Session, req: RecallRequest) -> list[Hit]:

@@ -57,6 +57,7 @@ class StoredItem:
     text: str
     external_id: str | None
     created_at: datetime
+    lead_key: str | None  # whose it is; None for items of the whole client
 
 def _scope_sql(scope: Scope) -> tuple[str, dict]:
     params: dict = {}
@@ -167,7 +168,7 @@ def fetch(session: Session, client_id: str, ids: list[str]) -> dict[str, StoredI
         return {}
     rows = session.execute(
         select(MemoryItem.id, MemoryItem.client_id, MemoryItem.kind, MemoryItem.text,
-               MemoryItem.external_id, MemoryItem.created_at)
+               MemoryItem.external_id, MemoryItem.created_at, MemoryItem.lead_key)
         .where(MemoryItem.client_id == client_id, MemoryItem.id.in_(ids))
     ).all()
     return {r.id: StoredItem(*r) for r in rows}
