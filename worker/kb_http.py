@@ -35,6 +35,7 @@ class Upload:
     folder: str | None = None  # multipart: the `folder` field (wins over ?folder=)
     part_filename: str | None = None  # multipart: the file part's own name (the fallback)
     segmentation: Any = None  # the parsed JSON of the segmentation part; None: none sent
+    csrf: str | None = None  # multipart: the console form's CSRF field (the API has none)
 
 
 def is_multipart(request: Request) -> bool:
@@ -50,10 +51,11 @@ async def read_raw(request: Request, max_bytes: int) -> Upload:
 
 
 async def read_multipart(request: Request, max_bytes: int) -> Upload:
-    """`file` (required), `segmentation` (JSON, optional), `folder` and `filename` (optional)."""
+    """`file` (required), `segmentation` (JSON, optional), `folder` and `filename` (optional);
+    the console's form adds `csrf`."""
     parser = MultiPartParser(
         request.headers, _bounded(request, max_bytes + MULTIPART_OVERHEAD),
-        max_files=2, max_fields=4, max_part_size=SEGMENTATION_MAX_BYTES,
+        max_files=2, max_fields=5, max_part_size=SEGMENTATION_MAX_BYTES,
     )
     try:
         form = await parser.parse()
@@ -73,6 +75,7 @@ async def read_multipart(request: Request, max_bytes: int) -> Upload:
             content, content_type, filename=_text(form.get("filename")),
             folder=_text(form.get("folder")), part_filename=filename,
             segmentation=await _segmentation(form.get("segmentation")),
+            csrf=_text(form.get("csrf")),
         )
     finally:
         await form.close()

@@ -54,3 +54,87 @@ def test_change_the_config_and_see_version_2_with_its_diff(api, browser):
     assert active["version"] == 2 and active["minConfidence"] == 0.7
     assert not axe(browser), axe(browser)
     screenshot(browser, "config-v2")
+
+
+HOURS = "# Service\n\n## Opening hours\n\nOur workshop is open Monday to Friday 8-18.\n"
+_DROP = """
+var dt = new DataTransfer();
+dt.items.add(new File([arguments[0]], arguments[1], {type: 'text/markdown'}));
+var zone = document.getElementById('drop-zone');
+zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+"""
+
+
+def _status(driver, name: str) -> str:  # noqa: ANN001
+    """The status the documents table shows (read in one go: htmx may swap the table)."""
+    return driver.execute_script(
+        "var rows = document.querySelectorAll('#kb-docs tr[data-id]');"
+        "for (var i = 0; i < rows.length; i++) {"
+        "  var a = rows[i].querySelector('a');"
+        "  if (a && a.textContent === arguments[0]) { return rows[i].getAttribute('data-status'); }"
+        "} return '';", name)
+
+
+def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
+    secret = add_reviewer(api.rt, "alpha", "ann", {"name": "Ava"}, admin=True)
+    sign_in(browser, api.server.url, "alpha", "ann", secret)
+    browser.find_element(By.LINK_TEXT, "Knowledge base").click()
+    new_folder = wait(browser, ec.presence_of_element_located((By.ID, "new-folder")))
+    new_folder.send_keys("service")
+    new_folder.submit()
+    wait(browser, ec.presence_of_element_located(
+        (By.XPATH, "//nav[@class='tree']//a[text()='service'][@aria-current='page']")))
+    assert not axe(browser), axe(browser)
+    browser.execute_script("window.__sameDocument = true;")
+
+    # Chosen with the file input (keyboard users), and dropped on the drop zone.
+    path = tmp_path / "hours.md"
+    path.write_text(HOURS)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 nothing useful")
+    browser.find_element(By.ID, "upload-files").send_keys(f"{path}\n{broken}")
+    browser.execute_script(_DROP, "# VIP\n\nFleet customers get a courtesy car.\n", "vip.md")
+    for name in ("hours.md", "broken.pdf", "vip.md"):
+        item = wait(browser, ec.presence_of_element_located(
+            (By.CSS_SELECTOR, f"#upload-progress li[data-file='{name}'][data-state='uploaded']")))
+        assert item.find_element(By.TAG_NAME, "progress").get_attribute("value") == "100"
+    # Queued → processing → ready (or failed with its reason), without a reload.
+    wait(browser, lambda d: _status(d, "hours.md") == "ready" and _status(d, "vip.md") == "ready"
+         and _status(d, "broken.pdf") == "failed")
+    assert browser.execute_script("return window.__sameDocument === true;")
+    failed = browser.find_element(By.XPATH, "//tr[.//a[text()='broken.pdf']]")
+    assert "PDF could not be read" in failed.text
+    assert failed.find_element(By.XPATH, ".//button[text()='Retry']")
+    shown = api.client_with_key("alpha").get("/api/agent/kb/documents",
+                                             params={"folder": "service"}).json()
+    assert {d["filename"]: d["status"] for d in shown["documents"]} == {
+        "hours.md": "ready", "vip.md": "ready", "broken.pdf": "failed"}
+    assert not axe(browser), axe(browser)
+    screenshot(browser, "knowledge-base")
+
+    # Retry the failed one: queued again, and failed again with the same reason.
+    failed.find_element(By.XPATH, ".//button[text()='Retry']").click()
+    wait(browser, lambda d: "Queued again" in d.find_element(By.TAG_NAME, "main").text)
+    wait(browser, lambda d: _status(d, "broken.pdf") == "failed")
+
+    # The audience editor, its count, and what a lead with a tag would be shown.
+    browser.find_element(By.LINK_TEXT, "vip.md").click()
+    segments = wait(browser, ec.presence_of_element_located((By.ID, "aud-segments")))
+    segments.send_keys("tier:vip")
+    browser.find_element(By.CSS_SELECTOR, "form.audience button[type=submit]").click()
+    count = wait(browser, ec.presence_of_element_located((By.ID, "audience-count")))
+    assert count.text == "1 tag and 0 user ids"
+    assert not axe(browser), axe(browser)
+    screenshot(browser, "knowledge-document")
+    browser.get(api.server.url + "/knowledge/preview")
+    browser.find_element(By.ID, "pv-q").send_keys("courtesy car")
+    browser.find_element(By.CSS_SELECTOR, ".preview-form button").click()
+    wait(browser, ec.presence_of_element_located((By.ID, "hits-h")))
+    assert "vip.md" not in browser.find_element(By.TAG_NAME, "main").text
+    segs = browser.find_element(By.ID, "pv-segments")
+    segs.send_keys("tier:vip")
+    browser.find_element(By.CSS_SELECTOR, ".preview-form button").click()
+    wait(browser, lambda d: "vip.md" in d.find_element(By.CSS_SELECTOR, "ol.hits").text)
+    assert not axe(browser), axe(browser)
+    screenshot(browser, "knowledge-preview")

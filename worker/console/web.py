@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from worker.console import config_page, live, ops, pages
+from worker.console import config_page, kb_page, live, ops, pages
 from worker.console.session import CsrfRefused, NotAdmin, NotSignedIn
 
 STATIC = Path(__file__).parent / "static"
@@ -34,6 +34,7 @@ def install(app: FastAPI) -> None:
     app.include_router(live.router)
     app.include_router(ops.router)
     app.include_router(config_page.router)
+    app.include_router(kb_page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

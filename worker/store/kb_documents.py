@@ -121,8 +121,8 @@ def requeue_failed(session: Session, client_id: str, document_id: str) -> bool:
     result = session.execute(
         update(KbDocument)
         .where(KbDocument.client_id == client_id, KbDocument.id == document_id,
-               KbDocument.status == "failed")
-        .values(status="queued", error=None, attempts=0, lease_until=None, lease_owner=None,
+               KbDocument.status == DocumentStatus.FAILED)
+        .values(status=DocumentStatus.QUEUED, error=None, attempts=0, lease_until=None, lease_owner=None,
                 updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )

@@ -141,5 +141,102 @@
   document.addEventListener("htmx:afterSwap", function (ev) {
     if (ev.detail && ev.detail.target && ev.detail.target.id === "pane") { markSelected(); showDiff(); }
   });
-  document.addEventListener("DOMContentLoaded", function () { connect(); showDiff(); });
+
+  /* Knowledge base uploads: each file on its own request, with a progress bar (XHR upload
+     progress); drag and drop or the file input. The server answers JSON; the documents
+     table is then re-read and keeps polling until every document is ready or failed. */
+  function refreshDocs(folder) {
+    if (!window.htmx || !document.getElementById("kb-docs")) { return; }
+    window.htmx.ajax("GET", "/knowledge/table?folder=" + encodeURIComponent(folder),
+                     { target: "#kb-docs", swap: "outerHTML" });
+  }
+
+  function uploadOne(form, file) {
+    var list = document.getElementById("upload-progress");
+    var item = document.createElement("li");
+    var name = document.createElement("span");
+    name.className = "text";
+    name.textContent = file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Uploading " + file.name);
+    var result = document.createElement("span");
+    result.className = "result";
+    result.textContent = "uploading…";
+    item.appendChild(name);
+    item.appendChild(bar);
+    item.appendChild(result);
+    item.setAttribute("data-file", file.name);
+    list.appendChild(item);
+
+    var folder = form.getAttribute("data-folder") || "";
+    var max = parseInt(form.getAttribute("data-max-bytes") || "0", 10);
+    if (max && file.size > max) {
+      item.setAttribute("data-state", "refused");
+      result.textContent = "refused: larger than the limit of " + max.toLocaleString() + " bytes";
+      result.classList.add("error");
+      return;
+    }
+    var data = new FormData();
+    data.append("folder", folder);
+    data.append("file", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/knowledge/upload");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", form.elements.csrf.value);
+    xhr.upload.onprogress = function (ev) {
+      if (ev.lengthComputable) { bar.value = Math.round(ev.loaded / ev.total * 100); }
+    };
+    xhr.onload = function () {
+      var body = {};
+      try { body = JSON.parse(xhr.responseText || "{}"); } catch (e) { body = {}; }
+      if (xhr.status === 200 || xhr.status === 201) {
+        bar.value = 100;
+        item.setAttribute("data-state", "uploaded");
+        result.textContent = (body.replaced ? "replaced" : "uploaded") + ": its status is in the list below";
+        refreshDocs(folder);
+      } else {
+        item.setAttribute("data-state", "refused");
+        result.textContent = "refused: " + (typeof body.detail === "string" ? body.detail : "error " + xhr.status);
+        result.classList.add("error");
+      }
+    };
+    xhr.onerror = function () {
+      item.setAttribute("data-state", "refused");
+      result.textContent = "the upload did not reach the server";
+      result.classList.add("error");
+    };
+    xhr.send(data);
+  }
+
+  function uploadAll(form, files) {
+    Array.prototype.forEach.call(files, function (f) { uploadOne(form, f); });
+  }
+
+  function setUpUploads() {
+    var form = document.getElementById("upload-form");
+    var zone = document.getElementById("drop-zone");
+    var input = document.getElementById("upload-files");
+    if (!form || !zone || !input || !window.FormData) { return; }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (input.files.length) { uploadAll(form, input.files); input.value = ""; }
+    });
+    input.addEventListener("change", function () {
+      if (input.files.length) { uploadAll(form, input.files); input.value = ""; }
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (ev) { ev.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (ev) {
+      ev.preventDefault();
+      if (ev.dataTransfer && ev.dataTransfer.files.length) { uploadAll(form, ev.dataTransfer.files); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { connect(); showDiff(); setUpUploads(); });
 })();
