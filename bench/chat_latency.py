@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--start-after", type=float, default=5.0,
                    help="seconds between pushing the e-mails and the first chat")
     p.add_argument("--latency", type=float, default=1.0, help="fake LLM answer delay, seconds")
+    p.add_argument("--burst-window", type=float, default=0.0,
+                   help="BURST_WINDOW_CHAT_SECONDS of the deployment (production default 2): a "
+                        "chat is drafted this long after it arrived; overhead excludes it")
     p.add_argument("--workers", type=int, default=1, help="all-queue worker processes")
     p.add_argument("--concurrency", type=int, default=200, help="threads of each worker")
     p.add_argument("--chat-worker", action="store_true",
@@ -71,19 +74,19 @@ def start(args: argparse.Namespace, procs: tp.Processes, r: redis.Redis, llm_por
     tp.wait_until("fake LLM", lambda: tp.llm_ready(llm_port), 30, procs)
     ingress = procs.start("ingress", [tp.CLI, "ingress"])
     host = socket.gethostname()
-    names, pids = [], {"ingress": ingress.proc.pid, "fake_llm": llm.proc.pid}
+    names, pids = [], {"ingress": ingress.pid, "fake_llm": llm.pid}
     nice = [f"--nice={args.nice}"] if args.chat_worker and args.nice else []
     for i in range(1, args.workers + 1):
         child = procs.start(f"worker{i}", [tp.CLI, "worker", f"--concurrency={args.concurrency}",
                                            *nice, "-n", f"chatbench{i}@%h"])
         names.append(f"chatbench{i}@{host}")
-        pids[child.name] = child.proc.pid
+        pids[child.name] = child.pid
     if args.chat_worker:
         child = procs.start("chatworker", [tp.CLI, "worker", "--queues=drafts.chat",
                                            f"--concurrency={args.chat_concurrency}",
                                            "-n", "chatbench-chat@%h"])
         names.append(f"chatbench-chat@{host}")
-        pids[child.name] = child.proc.pid
+        pids[child.name] = child.pid
     tp.wait_until("ingress", lambda: tp.ingress_ready(r), 60, procs)
     broker = tp.REDIS_URL.format(db=args.redis_db)
     tp.wait_until("worker(s)", lambda: tp.workers_ready(broker, names), 120, procs, every=0.5)
@@ -159,13 +162,14 @@ def run(args: argparse.Namespace, procs: tp.Processes, db_name: str, llm_port: i
     seen = reader.seen
     stages = _stages(db_name, sent, seen.first_seen)
     latencies = [1000 * (seen.first_seen[e] - t) for e, t in sent.items() if e in seen.first_seen]
-    overhead = [ms - 1000 * args.latency for ms in latencies]
+    overhead = [ms - 1000 * (args.latency + args.burst_window) for ms in latencies]
     dup = sum(len(seen.drafts_per_event[e]) - 1 for e in sent if seen.drafts_per_event.get(e))
     return {
         "setup": (f"{args.workers} worker(s) x {args.concurrency} threads"
                   + (f" (nice {args.nice})" if args.chat_worker and args.nice else "")
                   + (f" + chat worker x {args.chat_concurrency}" if args.chat_worker else "")),
         "model latency": f"{args.latency * 1000:.0f} ms",
+        "burst window": f"{args.burst_window * 1000:.0f} ms",
         "chats timed": f"{len(latencies)} of {args.chats} (complete: {complete})",
         "duplicate chat drafts": dup,
         "e-mails undrafted ahead of each chat (min / median)":
@@ -218,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     llm_port = tp.free_port()
     log_dir = Path(args.log_dir) if args.log_dir else Path(tempfile.mkdtemp(prefix="chatbench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    targs = argparse.Namespace(redis_db=args.redis_db, extra_env=args.extra_env)
+    targs = argparse.Namespace(redis_db=args.redis_db, extra_env=[
+        f"BURST_WINDOW_CHAT_SECONDS={args.burst_window}", *args.extra_env])
     procs = tp.Processes(log_dir, tp.runtime_env(targs, db_name, llm_port))
     tp.create_database(db_name)
     result = None

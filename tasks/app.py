@@ -74,8 +74,10 @@ def use_runtime(rt: Runtime) -> None:
 def _warm_imports(**_: object) -> None:
     # litellm takes seconds to import; pay that at start-up, not inside the first drafts.
     from worker.adapters.llm_litellm import warm_up
+    from worker.pipeline.guardrails import detect_language
 
     warm_up()
+    detect_language("warm up")  # the language identifier's model, ~1 s to load
 
 
 @signals.worker_ready.connect

@@ -156,6 +156,8 @@ def stream_names(redis_client: redis.Redis) -> Iterator[dict[str, str]]:
     }
     yield names
     redis_client.delete(*names.values())
+    for key in redis_client.scan_iter(match=f"{prefix}:*", count=1000):  # tenant lanes
+        redis_client.delete(key)
 
 
 @pytest.fixture(scope="session")

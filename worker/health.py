@@ -19,6 +19,7 @@ import redis
 from redis.exceptions import ResponseError
 from sqlalchemy import text
 
+from worker.adapters import lanes
 from worker.ports import ModelClient, Sessions
 from worker.settings import Settings
 from worker.store import tenants
@@ -76,6 +77,14 @@ def queue_depths(*, settings: Settings, redis: redis.Redis) -> QueueDepths:
             streams[stream] = client.xlen(stream)
         else:
             streams[stream] = int(group.get("lag") or 0) + int(group.get("pending") or 0)
+    # E-mail moved to its tenant's lane (worker/adapters/lanes.py) still waits: a lane entry is
+    # deleted once stored, so a lane's length is what waits in it.
+    lane_names = list(client.hkeys(lanes.registry_key(s.inbound_email_stream)))
+    if lane_names:
+        pipe = client.pipeline(transaction=False)
+        for lane in lane_names:
+            pipe.xlen(lane)
+        streams[s.inbound_email_stream] += sum(int(n) for n in pipe.execute())
     pipe = client.pipeline(transaction=False)
     for queue in DRAFT_QUEUES:
         pipe.llen(queue)

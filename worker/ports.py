@@ -53,8 +53,11 @@ class ModelClient(Protocol):
 
 
 class Dispatcher(Protocol):
-    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
-        """Hand a stored message to a drafting worker."""
+    def enqueue(
+        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
+    ) -> None:
+        """Hand a stored message to a drafting worker, `delay_seconds` from now (a burst
+        window: a newer message in its conversation meanwhile makes it skip the model)."""
 
 
 class Publisher(Protocol):

@@ -40,9 +40,30 @@ class Settings(BaseSettings):
     outbound_decisions_stream: str = "agent:outbound:decisions"
     consumer_group: str = "agent-runtime"
     ingress_batch_size: int = 200
-    # E-mail is stored this many at a time so a chat arriving meanwhile waits ~10 x 4 ms at most.
+    # E-mail is stored this many per tenant per read (chat has its own ingress thread).
     ingress_email_batch_size: int = 10
     ingress_block_ms: int = 1000
+    # Per-tenant fairness (worker/adapters/lanes.py): the ingress moves up to this many inbound
+    # e-mail entries per read into their tenant's lane (microseconds each), so no tenant's
+    # e-mail waits behind another's backlog in the inbound stream.
+    ingress_split_batch_size: int = Field(default=1000, ge=1)
+    # At most this many of a tenant's e-mails are stored and waiting for a worker (in the Celery
+    # queue); the rest wait in the tenant's lane. Another tenant's e-mail therefore queues behind
+    # about this many per busy tenant, not behind a whole backlog. Higher: more buffer for fast
+    # worker fleets; lower: fairer.
+    tenant_email_queued_max: int = Field(default=20, ge=1)
+    # Per-tenant concurrency cap: at most this many of a tenant's e-mails stored and not yet
+    # drafted (waiting or being drafted); 0 = no cap. Chat is never capped: a person waits.
+    tenant_max_in_flight: int = Field(default=0, ge=0)
+    # Bursts: a lead message is drafted this long after it arrived, so several messages in one
+    # conversation within the window give one model call, for the newest (the older ones are
+    # skipped as superseded when their turn comes). 0 = at once.
+    burst_window_chat_seconds: float = Field(default=2.0, ge=0)
+    burst_window_email_seconds: float = Field(default=0.0, ge=0)
+    # Inbound stream entries every consumer group has acknowledged are trimmed once older than
+    # this (checked every INBOUND_TRIM_EVERY_SECONDS); an unacknowledged entry never is.
+    inbound_retention_seconds: float = Field(default=3600.0, ge=0)
+    inbound_trim_every_seconds: float = Field(default=60.0, gt=0)
 
     config_cache_size: int = 500
     config_cache_ttl_seconds: float = 60.0
@@ -125,6 +146,9 @@ class Settings(BaseSettings):
     @property
     def celery_broker_url(self) -> str:
         return self.broker_url or self.redis_url
+
+    def burst_window(self, channel: str) -> float:
+        return self.burst_window_email_seconds if channel == "email" else self.burst_window_chat_seconds
 
     def stream_for(self, channel: str) -> str:
         return self.inbound_email_stream if channel == "email" else self.inbound_chat_stream

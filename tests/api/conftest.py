@@ -29,7 +29,9 @@ class ThreadDispatcher:
     rt: Runtime | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
-    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
+    def enqueue(
+        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
+    ) -> None:
         from worker.pipeline.draft import draft_message
 
         assert self.rt is not None

@@ -190,8 +190,9 @@ def _wait_for_message(rt, event_id: str, timeout: float = 20.0) -> None:  # noqa
     raise AssertionError(f"{event_id} was never stored")
 
 
-def test_a_chat_is_stored_and_handed_over_before_an_email_backlog(rt):
+def test_a_chat_is_stored_and_handed_over_before_an_email_backlog(make_runtime):
     """A person waits on a chat: it must not queue behind e-mail already in the stream."""
+    rt = make_runtime(tenant_email_queued_max=100)  # no worker here: room for the whole backlog
     set_config(rt, "dealer-a")
     ingress = rt.call(Ingress, "t")
     ingress.setup()

@@ -169,9 +169,13 @@ class FakeDispatcher:
     """worker.ports.Dispatcher: what was handed to a drafting worker."""
 
     handed: list[tuple[str, str, str]] = field(default_factory=list)
+    delays: dict[str, float] = field(default_factory=dict)  # message id -> delay_seconds
 
-    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
+    def enqueue(
+        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
+    ) -> None:
         self.handed.append((client_id, message_id, channel))
+        self.delays[message_id] = delay_seconds
 
 
 @dataclass

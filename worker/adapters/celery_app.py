@@ -68,8 +68,13 @@ class CeleryDispatcher:
     def __init__(self, app: Celery):
         self._app = app
 
-    def enqueue(self, client_id: str, message_id: str, channel: str) -> None:
-        self._app.send_task(DRAFT_MESSAGE, args=(client_id, message_id), queue=queue_for(channel))
+    def enqueue(
+        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
+    ) -> None:
+        # A countdown is held by the worker that took the task (not a thread); a task lost
+        # with its worker or with Redis comes back through beat's reprocessing (Postgres).
+        self._app.send_task(DRAFT_MESSAGE, args=(client_id, message_id), queue=queue_for(channel),
+                            countdown=delay_seconds or None)
 
 
 class CeleryDocumentQueue:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from functools import cache
 from types import ModuleType
 
 from worker.errors import PermanentError, TransientError
+from worker.once import once
 from worker.ports import ModelResponse
 
 
-@cache
+@once
 def lib() -> ModuleType:
     """litellm, imported on first use: it costs seconds of CPU, which the ingress, the API and
     the CLI (which never call a model) should not pay at start-up."""
@@ -21,7 +21,7 @@ def lib() -> ModuleType:
     return litellm
 
 
-@cache
+@once
 def transient_errors() -> tuple[type[Exception], ...]:
     """Worth another try: the provider is busy, down or slow, or the connection broke."""
     m = lib()
@@ -29,7 +29,7 @@ def transient_errors() -> tuple[type[Exception], ...]:
             m.BadGatewayError, m.APIConnectionError, m.Timeout)
 
 
-@cache
+@once
 def permanent_errors() -> tuple[type[Exception], ...]:
     """The request itself is refused: same request, same answer."""
     m = lib()

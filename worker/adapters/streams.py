@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import orjson
 import redis
 
@@ -16,6 +18,36 @@ def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+def trim_acknowledged(client: redis.Redis, stream: str, retention_seconds: float) -> int:
+    """Delete the entries of `stream` older than `retention_seconds` that every consumer group
+    has read and acknowledged; never one still unread or pending in any group. Returns how many
+    were deleted. Stream ids start with their time in ms, so XTRIM MINID cuts by age."""
+    try:
+        groups = client.xinfo_groups(stream)
+    except redis.ResponseError:  # no such stream
+        return 0
+    if not groups:
+        return 0  # nobody reads it yet: keep everything for the first group
+    keep_from = int((time.time() - retention_seconds) * 1000)
+    oldest_needed = (keep_from, 0)
+    for group in groups:
+        name = group["name"]
+        if group["pending"]:
+            pending = client.xpending(stream, name)
+            oldest_needed = min(oldest_needed, _id(pending["min"]))
+        # Entries after the group's last-delivered id are unread.
+        last_ms, last_seq = _id(group["last-delivered-id"])
+        oldest_needed = min(oldest_needed, (last_ms, last_seq + 1))
+    ms, seq = oldest_needed
+    return client.xtrim(stream, minid=f"{ms}-{seq}", approximate=False)
+
+
+def _id(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class RedisStreamPublisher:

@@ -3,6 +3,11 @@
 Order matters: an entry is acknowledged only after its message is stored and handed to a
 drafting task, so a crash anywhere before the ACK means the entry is read again, and the
 (client, eventId) unique key makes the second read harmless.
+
+E-mail goes through tenant lanes first (lanes.py): each read moves the new inbound e-mail
+entries to their tenant's lane, then stores a few entries of every lane whose tenant has room
+(TENANT_EMAIL_QUEUED_MAX, TENANT_MAX_IN_FLIGHT): a tenant's backlog waits in its own lane, and
+every other tenant's e-mail is stored and drafted meanwhile. Chat is read directly.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from worker.ingress.email_body import EmailParts, parse_raw_mime
 from worker.ingress.normalize import accepted_message
 from worker.leads import lead_secret
 from worker.adapters.infrastructure import is_outage
-from worker.adapters.streams import ensure_group
+from worker.adapters.streams import ensure_group, trim_acknowledged
+from worker.adapters import lanes
 from worker import metrics
 from worker.logs import log
 from worker.ports import Configs, Dispatcher, Sessions
 from worker.settings import Settings
-from worker.store import addresses, messages, rejections
+from worker.store import addresses, message_states, messages, rejections
 from worker.store.messages import NewMessage
 from worker.ingress.rejected_lead import lead_key_of_payload
 from worker.store.rejections import Rejection
@@ -41,6 +47,9 @@ CLAIM_IDLE_MS = 60_000
 CLAIM_EVERY_SECONDS = 15.0
 # An entry whose batch failed this many times is kept aside, so it cannot block the stream.
 MAX_DELIVERIES = 5
+# While a tenant with e-mail in its lane has no room, its lane is looked at again this often
+# (workers take its waiting e-mails meanwhile).
+HELD_POLL_MS = 50
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,23 @@ class Entry:
     channel: Channel
     entry_id: str
     fields: dict[bytes, bytes]
+
+    @property
+    def in_lane(self) -> bool:
+        return lanes.ORIGIN_ID in self.fields
+
+    @property
+    def source(self) -> tuple[str, str]:
+        """(stream, entry id) as the producer wrote it: a lane entry names its origin."""
+        if self.in_lane:
+            return (self.fields[lanes.ORIGIN_STREAM].decode(),
+                    self.fields[lanes.ORIGIN_ID].decode())
+        return self.stream, self.entry_id
+
+    @property
+    def producer_fields(self) -> dict[bytes, bytes]:
+        return {k: v for k, v in self.fields.items()
+                if k not in (lanes.ORIGIN_STREAM, lanes.ORIGIN_ID)}
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,9 @@ class Ingress:
         self.channels = {s.stream_for(c.value): c for c in wanted}
         self.group = s.consumer_group
         self._secret = lead_secret(s.lead_hash_key)
+        # The inbound e-mail stream is only split into lanes; entries are read from the lanes.
+        self.email_stream = s.inbound_email_stream if Channel.EMAIL in wanted else None
+        self._last_trim = 0.0
 
     def setup(self) -> None:
         for stream in self.channels:
@@ -90,39 +119,118 @@ class Ingress:
         a chat never waits for more than one short e-mail batch to be stored (issue: chat drafts
         stay fast behind an e-mail backlog)."""
         s = self.settings
+        chat = s.inbound_chat_stream if Channel.CHAT in self.channels.values() else None
         if start != ">":
-            return self._read(dict.fromkeys(self.channels, start), s.ingress_batch_size, None)
-        if len(self.channels) > 1:
-            chats = self._read({s.inbound_chat_stream: ">"}, s.ingress_batch_size, None)
-            if chats:
+            if self.email_stream:  # entries read but not moved yet: move them first
+                self._split(start, None)
+            own = dict.fromkeys([*([chat] if chat else []), *self._lanes()], start)
+            return self._read(own, s.ingress_batch_size, None) if own else []
+        if chat:
+            chats = self._read({chat: ">"}, s.ingress_batch_size,
+                               None if self.email_stream else block_ms)
+            if chats or not self.email_stream:
                 return chats
-        email = s.inbound_email_stream in self.channels
-        count = s.ingress_email_batch_size if email else s.ingress_batch_size
-        return self._read(dict.fromkeys(self.channels, ">"), count, block_ms)
+        self._split(">", None)
+        entries, held = self._read_lanes()
+        if entries or not block_ms:
+            return entries
+        # Nothing to store: wait for new e-mail, or (a tenant with a backlog but no room)
+        # a short while for the workers to take its waiting e-mails.
+        self._split(">", min(block_ms, HELD_POLL_MS) if held else block_ms)
+        return self._read_lanes()[0]
 
     def _read(self, streams: dict[str, str], count: int, block_ms: int | None) -> list[Entry]:
         response = self.redis.xreadgroup(
             self.group, self.name, streams, count=count, block=block_ms
         )
+        return self._entries(response)
+
+    def _entries(self, response: list | None) -> list[Entry]:
         return [
-            Entry(stream_name, self.channels[stream_name], entry_id.decode(), fields)
+            Entry(stream_name, self.channels.get(stream_name, Channel.EMAIL),
+                  entry_id.decode(), fields)
             for stream, entries in (response or [])
             for stream_name in [stream.decode() if isinstance(stream, bytes) else stream]
             for entry_id, fields in entries
             if fields is not None  # a pending entry trimmed from the stream
         ]
 
+    def _split(self, start: str, block_ms: int | None) -> int:
+        """Move inbound e-mail entries to their tenants' lanes: new ones (start '>'), or this
+        consumer's own read but not moved (start '0'). Returns how many moved."""
+        assert self.email_stream is not None
+        response = self.redis.xreadgroup(
+            self.group, self.name, {self.email_stream: start},
+            count=self.settings.ingress_split_batch_size, block=block_ms,
+        )
+        read = [(entry_id.decode(), fields) for _, entries in (response or [])
+                for entry_id, fields in entries]
+        trimmed = [entry_id for entry_id, fields in read if fields is None]
+        if trimmed:  # pending entries no longer in the stream: nothing to move
+            self.redis.xack(self.email_stream, self.group, *trimmed)
+        return lanes.split(self.redis, self.email_stream, self.group, self.name,
+                           [(entry_id, fields) for entry_id, fields in read if fields is not None])
+
+    def _lanes(self) -> dict[str, str]:
+        return lanes.lanes(self.redis, self.email_stream) if self.email_stream else {}
+
+    def _read_lanes(self) -> tuple[list[Entry], bool]:
+        """A few new entries of every lane whose tenant has room; and whether a lane was held
+        back for want of room (it may still hold entries)."""
+        known = self._lanes()
+        if not known:
+            return [], False
+        room = self._room(known)
+        open_lanes = [lane for lane, n in room.items() if n > 0]
+        held = [lane for lane, n in room.items() if n <= 0]
+        pipe = self.redis.pipeline(transaction=False)
+        for lane in open_lanes:
+            pipe.xreadgroup(self.group, self.name, {lane: ">"}, count=room[lane])
+        for lane in held:
+            pipe.xlen(lane)
+        results = pipe.execute(raise_on_error=False)
+        entries: list[Entry] = []
+        for lane, result in zip(open_lanes, results):
+            if isinstance(result, redis.ResponseError):
+                if "NOGROUP" not in str(result):
+                    raise result
+                ensure_group(self.redis, lane, self.group)  # Redis lost it: read next time
+                continue
+            entries.extend(self._entries(result))
+        waiting = any(n for n in results[len(open_lanes):] if isinstance(n, int))
+        return entries, waiting
+
+    def _room(self, known: dict[str, str]) -> dict[str, int]:
+        """lane -> how many more of its tenant's e-mails may be stored now."""
+        s = self.settings
+        clients = sorted({client for client in known.values() if client})
+        with self.sessions() as session:
+            counts = message_states.in_flight_by_client(session, Channel.EMAIL.value, clients)
+        room: dict[str, int] = {}
+        for lane, client in known.items():
+            waiting, drafting = counts.get(client, (0, 0))
+            n = min(s.ingress_email_batch_size, s.tenant_email_queued_max - waiting)
+            if s.tenant_max_in_flight:
+                n = min(n, s.tenant_max_in_flight - waiting - drafting)
+            # Entries naming no client are routed (or kept aside) once stored: never held.
+            room[lane] = n if client else s.ingress_email_batch_size
+        return room
+
     def claim_abandoned(self) -> list[Entry]:
         """Entries a dead consumer read but never acknowledged."""
         taken: list[Entry] = []
-        for stream, channel in self.channels.items():
+        for stream in [*self.channels, *self._lanes()]:
             result = self.redis.xautoclaim(
                 stream, self.group, self.name, CLAIM_IDLE_MS, "0-0",
                 count=self.settings.ingress_batch_size,
             )
+            if stream == self.email_stream:  # taken over, now ours: move them to their lanes
+                self._split("0", None)
+                continue
             for entry_id, fields in result[1]:
                 if fields is not None:
-                    taken.append(Entry(stream, channel, entry_id.decode(), fields))
+                    taken.append(Entry(stream, self.channels.get(stream, Channel.EMAIL),
+                                       entry_id.decode(), fields))
         return taken
 
     def handle(self, entries: list[Entry]) -> BatchResult:
@@ -140,7 +248,8 @@ class Ingress:
         enqueued = 0
         for ref in refs:
             if ref.needs_drafting:
-                self.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+                self.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel,
+                                        self.settings.burst_window(ref.channel))
                 enqueued += 1
         self._ack(entries)
         for r in rejected:
@@ -169,11 +278,13 @@ class Ingress:
         return event.model_copy(update={"client_id": client_id})
 
     def _rejection(self, entry: Entry, reason: str) -> Rejection:
-        client, event = claimed_ids(entry.fields)
-        raw = entry.fields.get(b"payload")
+        fields = entry.producer_fields
+        client, event = claimed_ids(fields)
+        raw = fields.get(b"payload")
         if raw is None:  # keep whatever the producer sent
-            raw = b"\n".join(k + b"=" + v for k, v in entry.fields.items())
-        return Rejection(entry.stream, entry.entry_id, raw, reason, client, event,
+            raw = b"\n".join(k + b"=" + v for k, v in fields.items())
+        stream, entry_id = entry.source
+        return Rejection(stream, entry_id, raw, reason, client, event,
                          lead_key_of_payload(raw, self._secret))
 
     def _store(
@@ -209,15 +320,20 @@ class Ingress:
         by_stream: dict[str, list[str]] = defaultdict(list)
         for entry in entries:
             by_stream[entry.stream].append(entry.entry_id)
+        lane_streams = {entry.stream for entry in entries if entry.in_lane}
         pipe = self.redis.pipeline(transaction=False)
         for stream, ids in by_stream.items():
             pipe.xack(stream, self.group, *ids)
+            if stream in lane_streams:  # a lane entry is a copy only we read: gone once done
+                pipe.xdel(stream, *ids)
         pipe.execute()
 
     def set_aside_poison(self, reason: str) -> int:
         """Keep aside this consumer's pending entries delivered MAX_DELIVERIES times or more."""
         poisoned = []
-        for stream, channel in self.channels.items():
+        streams = [s for s in self.channels if s != self.email_stream] + list(self._lanes())
+        for stream in streams:
+            channel = self.channels.get(stream, Channel.EMAIL)
             pending = self.redis.xpending_range(
                 stream, self.group, min="-", max="+",
                 count=self.settings.ingress_batch_size, consumername=self.name,
@@ -249,6 +365,7 @@ class Ingress:
                 if time.monotonic() - last_claim > CLAIM_EVERY_SECONDS:
                     last_claim = time.monotonic()
                     self.handle(self.claim_abandoned())
+                self._trim_now_and_then()
                 result = self.handle(self.read(block_ms=self.settings.ingress_block_ms))
                 if result.stored or result.rejected:
                     log.info(
@@ -264,6 +381,15 @@ class Ingress:
                 else:
                     self._recover(error)
         log.info("ingress.stopped", consumer=self.name)
+
+    def _trim_now_and_then(self) -> None:
+        """Keep Redis bounded: drop inbound entries every group acknowledged long enough ago."""
+        s = self.settings
+        if time.monotonic() - self._last_trim < s.inbound_trim_every_seconds:
+            return
+        self._last_trim = time.monotonic()
+        for stream in self.channels:
+            trim_acknowledged(self.redis, stream, s.inbound_retention_seconds)
 
     def _wait_for_services(self, stop: threading.Event) -> None:
         """Postgres or Redis is down: entries stay pending, untouched, until both answer again

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from urllib.parse import urlsplit
 
+from worker.once import once
 from worker.text.contacts import EMAIL, phones
 
 # Codes, as they appear in the outbound payload, the review API and the metrics.
@@ -274,7 +274,7 @@ def _language(reply: str, lead_text: str, detect: Callable[[str], str | None]) -
     return []
 
 
-@cache
+@once
 def _identifier():  # noqa: ANN202 - loaded once per process, on first use (about a second)
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

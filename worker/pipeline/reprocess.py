@@ -14,8 +14,11 @@ def reprocess_due(
 ) -> int:
     with sessions() as session:
         due = message_states.due_for_retry(session, limit, settings.draft_lease_seconds)
-    for client_id, message_id, channel in due:
-        dispatcher.enqueue(client_id, message_id, channel)
+    for client_id, message_id, channel, never_picked_up in due:
+        # Chat's queue is served first; an e-mail that was never picked up in all that time may
+        # have waited behind chat: it goes on chat's queue now, so e-mail is never starved for
+        # good. (The task is the same; the queue only decides who takes it first.)
+        dispatcher.enqueue(client_id, message_id, "chat" if never_picked_up else channel)
     if due:
         log.info("drafts.reprocess.enqueued", count=len(due))
     return len(due)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.statuses import RETRYABLE, FailureKind, MessageStatus
@@ -102,10 +102,11 @@ def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
 
 def due_for_retry(
     session: Session, limit: int, stale_after_seconds: int
-) -> list[tuple[str, str, str]]:
-    """(client_id, message_id, channel) of messages that should be drafting but are not:
-    transient failures whose retry time has come, expired leases (a worker died), and messages
-    stored long ago but never picked up (their task was lost with Redis).
+) -> list[tuple[str, str, str, bool]]:
+    """(client_id, message_id, channel, never_picked_up) of messages that should be drafting
+    but are not: transient failures whose retry time has come, expired leases (a worker died),
+    and messages stored long ago but never picked up (their task was lost with Redis, or sat
+    behind chat all that time).
 
     A scheduler query over all tenants: it reads ids only and hands each back to its own tenant.
     """
@@ -113,7 +114,8 @@ def due_for_retry(
     now = utcnow()
     stale = now - timedelta(seconds=stale_after_seconds)
     rows = session.execute(
-        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel)
+        select(InboundMessage.client_id, InboundMessage.id, InboundMessage.channel,
+               InboundMessage.status == MessageStatus.RECEIVED)
         .where(
             or_(
                 and_(
@@ -164,3 +166,35 @@ def requeue_failed(session: Session, client_id: str, message_id: str | None) -> 
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
+
+
+def in_flight_by_client(
+    session: Session, channel: str, client_ids: list[str]
+) -> dict[str, tuple[int, int]]:
+    """client_id -> (waiting for a worker, being drafted) of the channel's messages, for the
+    ingress's per-tenant admission (worker/adapters/lanes.py). Only rows in those two states are
+    read, and the ingress keeps them few per tenant.
+
+    A scheduler query over the tenants named: counts only, each tenant's read back to it.
+    """
+    if not client_ids:
+        return {}
+    tenancy.all_clients(session)
+    rows = session.execute(
+        select(InboundMessage.client_id, InboundMessage.status, func.count())
+        .where(
+            InboundMessage.status.in_((MessageStatus.RECEIVED, MessageStatus.DRAFTING)),
+            InboundMessage.channel == channel,
+            InboundMessage.client_id.in_(client_ids),
+        )
+        .group_by(InboundMessage.client_id, InboundMessage.status)
+    )
+    out: dict[str, tuple[int, int]] = {}
+    for client_id, status, n in rows:
+        waiting, drafting = out.get(client_id, (0, 0))
+        if status == MessageStatus.RECEIVED:
+            waiting += n
+        else:
+            drafting += n
+        out[client_id] = (waiting, drafting)
+    return out
