@@ -144,3 +144,42 @@ def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
     wait(browser, lambda d: "vip.md" in d.find_element(By.CSS_SELECTOR, "ol.hits").text)
     assert not axe(browser), axe(browser)
     screenshot(browser, "knowledge-preview")
+
+
+def test_the_operations_page_shows_health_review_charts_and_kept_aside_events(api, browser):
+    from tests.api.console_support import draft_via_api
+    from tests.integration.conftest import push
+    from worker.ingress.consumer import Ingress
+
+    secret = add_reviewer(api.rt, "alpha", "kim", {"name": "Ava"})
+    approved = draft_via_api(api, "alpha", "e-1", "Any vans in stock?", "Dana Lead")
+    rejected = draft_via_api(api, "alpha", "e-2", "What does a service cost?", "Sam Service")
+    http = api.client_with_key("alpha")
+    assert http.post(f"/api/agent/drafts/{approved['draftId']}/approve",
+                     json={}).status_code == 200
+    assert http.post(f"/api/agent/drafts/{rejected['draftId']}/reject",
+                     json={"reason": "wrong tone"}).status_code == 200
+    # An event that cannot be drafted is kept aside by the real ingress, with its reason.
+    ingress = api.rt.call(Ingress, name="browser-ops")
+    ingress.setup()
+    push(api.rt, "chat", {"eventId": "bad-1", "clientId": "alpha", "leadId": "l-1",
+                          "conversationId": "c-1"})
+    ingress.handle(ingress.read(block_ms=2000))
+
+    sign_in(browser, api.server.url, "alpha", "kim", secret)
+    browser.find_element(By.LINK_TEXT, "Operations").click()
+    main = wait(browser, ec.presence_of_element_located((By.ID, "health-h")))
+    assert main.text.startswith("Health")
+    checks = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby='health-h'] tbody tr")]
+    assert any(c.startswith("database ok") for c in checks), checks
+    review = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby='review-h']").text
+    assert "Approval rate: 50 %" in review
+    hourly = browser.find_element(By.ID, "hourly-h").text
+    assert hourly.endswith("(2)")
+    bars = browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby='hourly-h'] svg rect")
+    assert any(float(b.get_attribute("height")) > 0 for b in bars)
+    kept = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby='kept-h']").text
+    assert "Events kept aside (1)" in kept and "bad-1" in kept and "message" in kept
+    assert not axe(browser), axe(browser)
+    screenshot(browser, "operations")
+    screenshot(browser, "operations", width=390, height=844)
