@@ -74,19 +74,19 @@ def start(args: argparse.Namespace, procs: tp.Processes, r: redis.Redis, llm_por
     tp.wait_until("fake LLM", lambda: tp.llm_ready(llm_port), 30, procs)
     ingress = procs.start("ingress", [tp.CLI, "ingress"])
     host = socket.gethostname()
-    names, pids = [], {"ingress": ingress.proc.pid, "fake_llm": llm.proc.pid}
+    names, pids = [], {"ingress": ingress.pid, "fake_llm": llm.pid}
     nice = [f"--nice={args.nice}"] if args.chat_worker and args.nice else []
     for i in range(1, args.workers + 1):
         child = procs.start(f"worker{i}", [tp.CLI, "worker", f"--concurrency={args.concurrency}",
                                            *nice, "-n", f"chatbench{i}@%h"])
         names.append(f"chatbench{i}@{host}")
-        pids[child.name] = child.proc.pid
+        pids[child.name] = child.pid
     if args.chat_worker:
         child = procs.start("chatworker", [tp.CLI, "worker", "--queues=drafts.chat",
                                            f"--concurrency={args.chat_concurrency}",
                                            "-n", "chatbench-chat@%h"])
         names.append(f"chatbench-chat@{host}")
-        pids[child.name] = child.proc.pid
+        pids[child.name] = child.pid
     tp.wait_until("ingress", lambda: tp.ingress_ready(r), 60, procs)
     broker = tp.REDIS_URL.format(db=args.redis_db)
     tp.wait_until("worker(s)", lambda: tp.workers_ready(broker, names), 120, procs, every=0.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -12,7 +13,10 @@ AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 
 
 def wait(driver, condition, seconds: float = 20):  # noqa: ANN001, ANN202
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
+    """Until `condition` holds; an element replaced meanwhile (a page load, an htmx swap) is
+    looked up again at the next poll rather than failing the test."""
+    return WebDriverWait(driver, seconds, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def sign_in(driver, base: str, client_id: str, name: str, secret: str) -> None:  # noqa: ANN001

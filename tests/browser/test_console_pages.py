@@ -66,6 +66,11 @@ zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cance
 """
 
 
+_ROW = ("var name = arguments[0]; var row = Array.prototype.find.call("
+        "document.querySelectorAll('#kb-docs tr[data-id]'), function (r) {"
+        "  var a = r.querySelector('a'); return a && a.textContent === name; });")
+
+
 def _status(driver, name: str) -> str:  # noqa: ANN001
     """The status the documents table shows (read in one go: htmx may swap the table)."""
     return driver.execute_script(
@@ -103,9 +108,10 @@ def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
     wait(browser, lambda d: _status(d, "hours.md") == "ready" and _status(d, "vip.md") == "ready"
          and _status(d, "broken.pdf") == "failed")
     assert browser.execute_script("return window.__sameDocument === true;")
-    failed = browser.find_element(By.XPATH, "//tr[.//a[text()='broken.pdf']]")
-    assert "PDF could not be read" in failed.text
-    assert failed.find_element(By.XPATH, ".//button[text()='Retry']")
+    # (rows are read afresh each time: a late swap of the table may replace them)
+    row = _ROW + "return row ? [row.innerText, !!row.querySelector('button')] : null;"
+    text, has_retry = browser.execute_script(row, "broken.pdf")
+    assert "PDF could not be read" in text and has_retry
     shown = api.client_with_key("alpha").get("/api/agent/kb/documents",
                                              params={"folder": "service"}).json()
     assert {d["filename"]: d["status"] for d in shown["documents"]} == {
@@ -114,7 +120,7 @@ def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
     screenshot(browser, "knowledge-base")
 
     # Retry the failed one: queued again, and failed again with the same reason.
-    failed.find_element(By.XPATH, ".//button[text()='Retry']").click()
+    browser.execute_script(_ROW + "row.querySelector('button').click();", "broken.pdf")
     wait(browser, lambda d: "Queued again" in d.find_element(By.TAG_NAME, "main").text)
     wait(browser, lambda d: _status(d, "broken.pdf") == "failed")
 
@@ -123,8 +129,8 @@ def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
     segments = wait(browser, ec.presence_of_element_located((By.ID, "aud-segments")))
     segments.send_keys("tier:vip")
     browser.find_element(By.CSS_SELECTOR, "form.audience button[type=submit]").click()
-    count = wait(browser, ec.presence_of_element_located((By.ID, "audience-count")))
-    assert count.text == "1 tag and 0 user ids"
+    wait(browser, lambda d: "Audience saved" in d.find_element(By.TAG_NAME, "main").text)
+    assert browser.find_element(By.ID, "audience-count").text == "1 tag and 0 user ids"
     assert not axe(browser), axe(browser)
     screenshot(browser, "knowledge-document")
     browser.get(api.server.url + "/knowledge/preview")
