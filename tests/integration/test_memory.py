@@ -188,3 +188,33 @@ def test_any_query_text_recalls_without_error(rt, query):  # noqa: ANN001
         result = recall(s, RecallRequest("dealer-a", query, Scope(lead_key="id:L1"), 5), 5.0)
     assert result.note is None
     assert {h.client_id for h in result.hits} == {"dealer-a"}  # newest items fill in
+
+
+def test_a_drafts_recall_weighs_only_the_clients_newest_approved_replies(rt):
+    """Old approvals drop out of a draft's examples once newer ones fill the window (the
+    current way of answering; a bounded recall); an operator's client-wide search and the
+    lead's own history still reach them."""
+    from datetime import datetime, timedelta, timezone
+
+    set_config(rt, "dealer-a")
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    texts = ["Winter tyres are fitted free until March."] + [
+        f"Thanks for asking about the Polo, reply {n}." for n in range(1, 5)]
+    with rt.sessions.begin() as s:
+        memory.remember(s, "dealer-a", [
+            MemoryWrite("approved_reply", text, lead_key=f"id:L{n}", conversation_id=f"c{n}",
+                        source_ref=f"draft:{n}", created_at=start + timedelta(days=n))
+            for n, text in enumerate(texts)
+        ])
+
+    def found(scope: Scope) -> list[str]:
+        with rt.sessions.begin() as s:
+            return [h.text for h in recall(s, RecallRequest(
+                "dealer-a", "winter tyres fitted", scope, 10), 5.0).hits]
+
+    oldest = texts[0]
+    assert oldest in found(Scope(lead_key="id:L9", examples=5))
+    assert oldest not in found(Scope(lead_key="id:L9", examples=4))
+    assert len(found(Scope(lead_key="id:L9", examples=4))) == 4  # the four newest, by recency
+    assert oldest in found(Scope(whole_client=True, examples=4))
+    assert oldest in found(Scope(lead_key="id:L0", examples=4))  # the lead's own reply
