@@ -113,3 +113,32 @@ def test_a_reviewer_of_one_client_sees_nothing_of_another(api):
     login = anon.get("/login")
     assert anon.post("/login", data={"csrf": csrf_of(login.text), "client": "beta",
                                      "name": "kim", "secret": secret_a}).status_code == 401
+
+
+def test_sign_in_is_rate_limited_per_login_and_per_address_across_processes(api):
+    import httpx
+
+    from worker.console import throttle
+
+    secret = add_reviewer(api.rt, "alpha", "kim", {"name": "Ava"})
+    add_reviewer(api.rt, "alpha", "lee")
+    anon = httpx.Client(base_url=api.server.url, headers={"Accept": "text/html"})
+
+    def attempt(name: str, given: str) -> httpx.Response:
+        page = anon.get("/login")
+        return anon.post("/login", data={"csrf": csrf_of(page.text), "client": "alpha",
+                                         "name": name, "secret": given})
+
+    for _ in range(throttle.MAX_PER_NAME):
+        assert attempt("kim", "guess").status_code == 401
+    blocked = attempt("kim", secret)  # even the right secret, until the window passes
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.text
+    assert "Try again in 15 minutes" in blocked.text
+    # The count is in Redis, so every API process sees it.
+    ns = api.rt.settings.redis_namespace
+    assert throttle.blocked_for(api.rt.redis, ns, "alpha", "kim", "127.0.0.1") > 0
+    # Another login from the same address is not blocked yet; past the per-address bound it is.
+    assert attempt("lee", "guess").status_code == 401
+    for i in range(throttle.MAX_PER_IP - throttle.MAX_PER_NAME - 1):
+        assert attempt(f"nobody-{i}", "guess").status_code == 401
+    assert attempt("lee", "guess").status_code == 429

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from worker import metrics
-from worker.console import credentials, views
+from worker.console import credentials, throttle, views
 from worker.console.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, set_cookie, sign_in, sign_out, signed_in,
 )
@@ -45,9 +45,10 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 def _login_form(request: Request, error: str | None = None, client: str = "",
-                name: str = "") -> HTMLResponse:
+                name: str = "", status_code: int | None = None) -> HTMLResponse:
     token = credentials.new_token()
-    response = render(request, "login.html", 401 if error else 200, login_csrf=token,
+    status = status_code or (401 if error else 200)
+    response = render(request, "login.html", status, login_csrf=token,
                       error=error, client=client, name=name)
     set_cookie(response, _rt(request), LOGIN_CSRF_COOKIE, token, 600)
     return response
@@ -62,10 +63,21 @@ async def login(request: Request) -> HTMLResponse:
     if not expected or not credentials.hmac_equal(fields.get("csrf", ""), expected):
         return _login_form(request, "Your sign-in form expired; please try again.", client, name)
     rt = _rt(request)
+    ip = request.client.host if request.client else "unknown"
+    ns = rt.settings.redis_namespace
+    wait = await run_in_threadpool(throttle.blocked_for, rt.redis, ns, client, name, ip)
+    if wait:
+        log.info("console.sign_in_throttled", client_id=client[:200])
+        minutes = (wait + 59) // 60
+        return _login_form(request, "Too many failed sign-ins. Try again in "
+                           f"{minutes} minute{'' if minutes == 1 else 's'}.", client, name,
+                           status_code=429)
     token = await run_in_threadpool(sign_in, rt, client, name, fields.get("secret", "")[:1024])
     if token is None:
+        await run_in_threadpool(throttle.failed, rt.redis, ns, client, name, ip)
         log.info("console.sign_in_refused", client_id=client[:200])
         return _login_form(request, "Unknown dealer, name or secret.", client, name)
+    await run_in_threadpool(throttle.succeeded, rt.redis, ns, client, name, ip)
     log.info("console.signed_in", client_id=client, reviewer=name)
     response = RedirectResponse("/", status_code=303)
     set_cookie(response, rt, SESSION_COOKIE, token, int(rt.settings.console_session_hours * 3600))
