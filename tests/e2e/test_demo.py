@@ -5,6 +5,7 @@ whether it ends by itself or is stopped with Ctrl-C halfway."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,6 +58,8 @@ def test_demo_prints_drafts_made_by_the_real_processes_and_leaves_nothing_behind
     for process in ("ingress", "worker", "beat", "api"):
         assert f"{process} ready after" in out
     assert "Drafts on the review stream" in out
+    assert re.search(r"console: http://127\.0\.0\.1:\d+/  sign in with dealer \S+, name demo, "
+                     r"secret \S+", out)
     assert "Mia from Northside Motors" in out and "Lakeview Homes Lettings Desk" in out
     assert "degraded" in out  # no LLM_MODEL: the offline drafter, and it says so
     assert "not registered" in out and "not valid JSON" in out  # kept aside, with reasons

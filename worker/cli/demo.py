@@ -50,6 +50,9 @@ def _stopped_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+DEMO_REVIEWER = "demo"
+
+
 def _start(console: Console, stack: Stack, clients: dict | None) -> None:
     from worker.settings import Settings
     from worker.store.migrate import upgrade
@@ -82,6 +85,32 @@ def _register(database_url: str, clients: dict) -> None:
         engine.dispose()
 
 
+def _demo_reviewer(database_url: str, client_id: str) -> str:
+    """A console login `demo` (an admin) for `client_id`, with a new secret each start (only
+    its hash is kept, so an old one cannot be shown again); returns the secret."""
+    from worker.console import credentials
+    from worker.settings import Settings
+    from worker.store import reviewers
+    from worker.store.db import make_engine, make_session_factory
+
+    secret = credentials.new_secret()
+    engine = make_engine(Settings(database_url=database_url))
+    try:
+        with make_session_factory(engine).begin() as session:
+            reviewers.remove(session, client_id, DEMO_REVIEWER)
+            reviewers.add(session, client_id, DEMO_REVIEWER, credentials.hash_secret(secret),
+                          admin=True)
+    finally:
+        engine.dispose()
+    return secret
+
+
+def _console_lines(database_url: str, client_id: str, api_port: int) -> str:
+    secret = _demo_reviewer(database_url, client_id)
+    return (f"  console: http://127.0.0.1:{api_port}/  sign in with dealer {client_id}, "
+            f"name {DEMO_REVIEWER}, secret {secret}")
+
+
 # ---------------------------------------------------------------------------------------- demo
 
 
@@ -109,6 +138,9 @@ def run_demo(events_path: Path | None) -> None:
     try:
         with _stopped_on_signals():
             _start(console, stack, clients)
+            console.print(_console_lines(env["DATABASE_URL"], next(iter(clients)),
+                                         stack.api_port) + "  (while the demo runs)",
+                          soft_wrap=True)
             engine = create_engine(env["DATABASE_URL"])
             client = redis.Redis.from_url(env["REDIS_URL"])
             outcomes = []
