@@ -71,6 +71,10 @@ def test_a_reviewer_approves_and_the_decision_is_announced_with_their_name(api):
     http = sign_in(api.server.url, "alpha", "kim", secret)
     page = http.get("/")
     assert page.text.index(second["draftId"]) < page.text.index(first["draftId"])  # newest first
+    oldest = http.get("/", params={"order": "oldest"}).text
+    assert oldest.index(first["draftId"]) < oldest.index(second["draftId"])  # waiting longest
+    items = http.get("/queue/items", params={"order": "oldest"}).text
+    assert items.index(first["draftId"]) < items.index(second["draftId"])  # live refresh too
     done = http.post(f"/drafts/{first['draftId']}/edit",
                      data={"csrf": csrf_of(page.text), "text": "Yes: two vans in stock."})
     assert done.status_code == 303

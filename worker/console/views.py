@@ -39,6 +39,7 @@ class Filters:
     channel: str = ""
     age: str = ""
     flagged: bool = False
+    order: str = "newest"  # or "oldest": the draft waiting longest first
 
     @classmethod
     def parse(cls, params: dict[str, str]) -> Filters:
@@ -48,15 +49,18 @@ class Filters:
             channel=params.get("channel", "") if params.get("channel") in CHANNELS else "",
             age=params.get("age", "") if params.get("age") in AGES else "",
             flagged=params.get("flagged") in ("1", "on", "true"),
+            order="oldest" if params.get("order") == "oldest" else "newest",
         )
 
     def query(self) -> QueueFilter:
         since = utcnow() - AGES[self.age] if self.age else None
         return QueueFilter(status=self.status or None, channel=self.channel or None,
-                           since=since, flagged=self.flagged)
+                           since=since, flagged=self.flagged,
+                           oldest_first=self.order == "oldest")
 
     def as_params(self) -> dict[str, str]:
-        out = {"status": self.status, "channel": self.channel, "age": self.age}
+        out = {"status": self.status, "channel": self.channel, "age": self.age,
+               "order": self.order}
         if self.flagged:
             out["flagged"] = "1"
         return out

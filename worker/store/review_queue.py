@@ -23,6 +23,7 @@ class QueueFilter:
     channel: str | None = None
     since: datetime | None = None
     flagged: bool = False
+    oldest_first: bool = False  # the draft waiting longest on top
 
 
 def _flagged():  # noqa: ANN202
@@ -36,7 +37,7 @@ def _flagged():  # noqa: ANN202
 
 
 def list_queue(session: Session, client_id: str, f: QueueFilter, limit: int = 200) -> list[Draft]:
-    """Newest first; drafts that need a person before all others."""
+    """Newest first (or oldest first); drafts that need a person before all others."""
     tenancy.bind(session, client_id)
     stmt = select(Draft).where(Draft.client_id == client_id)
     if f.status:
@@ -47,7 +48,8 @@ def list_queue(session: Session, client_id: str, f: QueueFilter, limit: int = 20
         stmt = stmt.where(Draft.created_at >= f.since)
     if f.flagged:
         stmt = stmt.where(_flagged())
-    order = [Draft.created_at.desc(), Draft.id.desc()]
+    order = ([Draft.created_at.asc(), Draft.id.asc()] if f.oldest_first
+             else [Draft.created_at.desc(), Draft.id.desc()])
     if NEEDS_HUMAN is not None:
         order.insert(0, func.coalesce(NEEDS_HUMAN, False).desc())
     return list(session.scalars(stmt.order_by(*order).limit(limit)))
