@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -99,21 +100,41 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _up(data_dir: Path, ports: list[int]) -> tuple[subprocess.Popen, dict[str, str]]:
+CONSOLE_LINE = re.compile(r"console: (http://127\.0\.0\.1:\d+/)  sign in with dealer (\S+), "
+                          r"name (\S+), secret (\S+)  \(a new secret each start")
+
+
+def _up(data_dir: Path, ports: list[int]
+        ) -> tuple[subprocess.Popen, dict[str, str], tuple[str, ...]]:
+    """`up` started; what it printed: the exported variables, and its console line's url,
+    dealer, name and secret."""
     proc = subprocess.Popen(
         [BIN, "up", "--data-dir", str(data_dir), "--pg-port", str(ports[0]),
          "--redis-port", str(ports[1]), "--api-port", str(ports[2])],
         env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     env: dict[str, str] = {}
+    console: tuple[str, ...] = ()
     lines = []
     for line in proc.stdout:
         lines.append(line)
         if line.strip().startswith("export "):
             key, _, value = line.strip()[len("export "):].partition("=")
             env[key] = value
+        if found := CONSOLE_LINE.search(line):
+            console = found.groups()
         if line.startswith("Ctrl-C stops everything"):
-            return proc, env
+            return proc, env, console
     raise AssertionError("".join(lines)[-3000:])
+
+
+def _sign_in(url: str, dealer: str, name: str, secret: str) -> httpx.Response:
+    """The console's sign-in form posted as a browser does; the page it leads to."""
+    from tests.api.console_support import csrf_of
+
+    with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as http:
+        form = http.get("/login")
+        return http.post("/login", data={"csrf": csrf_of(form.text), "client": dealer,
+                                         "name": name, "secret": secret})
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -139,9 +160,13 @@ def test_up_keeps_its_data_across_a_restart_and_stops_cleanly(tmp_path):
 
     ports = [_free_port() for _ in range(3)]
     data_dir = tmp_path / "deployment"
-    proc, env = _up(data_dir, ports)
+    proc, env, console = _up(data_dir, ports)
     try:
         assert env["DATABASE_URL"].endswith(f":{ports[0]}/agent_runtime")
+        url, dealer, name, secret = console
+        assert url == f"http://127.0.0.1:{ports[2]}/" and name == "demo"
+        queue = _sign_in(url, dealer, name, secret)
+        assert queue.url.path == "/" and 'id="queue-list"' in queue.text, queue.text[-2000:]
         event = tmp_path / "event.json"
         event.write_text(json.dumps({"eventId": "up-1", "clientId": "northside-motors",
                                      "message": "Is the Golf still available?"}))
@@ -158,10 +183,16 @@ def test_up_keeps_its_data_across_a_restart_and_stops_cleanly(tmp_path):
     psutil.wait_procs(running, timeout=10)
     assert _descendants_and_servers(proc.pid, str(data_dir)) == []
 
-    proc, env2 = _up(data_dir, ports)  # again, on the same data
+    proc, env2, console = _up(data_dir, ports)  # again, on the same data
     try:
         assert env2["LEAD_HASH_KEY"] == env["LEAD_HASH_KEY"]
         assert _drafted_events(env2) == ["up-1"]
+        # A way in again: the printed login signs in; the last run's secret no longer does.
+        url, dealer, name, new_secret = console
+        assert new_secret != secret
+        assert 'id="queue-list"' in _sign_in(url, dealer, name, new_secret).text
+        refused = _sign_in(url, dealer, name, secret)
+        assert refused.url.path == "/login" and "Unknown dealer, name or secret" in refused.text
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)

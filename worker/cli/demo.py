@@ -85,18 +85,21 @@ def _register(database_url: str, clients: dict) -> None:
         engine.dispose()
 
 
-def _demo_reviewer(database_url: str, client_id: str) -> str:
+def _demo_reviewer(database_url: str, client_id: str) -> str | None:
     """A console login `demo` (an admin) for `client_id`, with a new secret each start (only
-    its hash is kept, so an old one cannot be shown again); returns the secret."""
+    its hash is kept, so an old one cannot be shown again); returns the secret, or None when
+    the client is no longer registered (`up` on data whose demo client was deleted)."""
     from worker.console import credentials
     from worker.settings import Settings
-    from worker.store import reviewers
+    from worker.store import reviewers, tenants
     from worker.store.db import make_engine, make_session_factory
 
     secret = credentials.new_secret()
     engine = make_engine(Settings(database_url=database_url))
     try:
         with make_session_factory(engine).begin() as session:
+            if not tenants.client_exists(session, client_id):
+                return None
             reviewers.remove(session, client_id, DEMO_REVIEWER)
             reviewers.add(session, client_id, DEMO_REVIEWER, credentials.hash_secret(secret),
                           admin=True)
@@ -105,10 +108,16 @@ def _demo_reviewer(database_url: str, client_id: str) -> str:
     return secret
 
 
-def _console_lines(database_url: str, client_id: str, api_port: int) -> str:
+def _console_lines(database_url: str, client_id: str, api_port: int, note: str) -> str:
+    """Where the console is and a login to use: `demo` of `client_id` with a new secret, and
+    `note` about it."""
+    url = f"http://127.0.0.1:{api_port}/"
     secret = _demo_reviewer(database_url, client_id)
-    return (f"  console: http://127.0.0.1:{api_port}/  sign in with dealer {client_id}, "
-            f"name {DEMO_REVIEWER}, secret {secret}")
+    if secret is None:
+        return (f"  console: {url}  ({client_id} is gone, so no demo login; give yourself one: "
+                "agent-runtime reviewers add CLIENT_ID NAME --admin)")
+    return (f"  console: {url}  sign in with dealer {client_id}, "
+            f"name {DEMO_REVIEWER}, secret {secret}  ({note})")
 
 
 # ---------------------------------------------------------------------------------------- demo
@@ -139,7 +148,7 @@ def run_demo(events_path: Path | None) -> None:
         with _stopped_on_signals():
             _start(console, stack, clients)
             console.print(_console_lines(env["DATABASE_URL"], next(iter(clients)),
-                                         stack.api_port) + "  (while the demo runs)",
+                                         stack.api_port, "while the demo runs"),
                           soft_wrap=True)
             engine = create_engine(env["DATABASE_URL"])
             client = redis.Redis.from_url(env["REDIS_URL"])
@@ -299,17 +308,24 @@ def run_up(data_dir: Path, pg_port: int, redis_port: int, api_port: int) -> None
                 console.print(f"  registered the demo clients {', '.join(clients)} "
                               "(worker/demo_data/clients.json)")
             env = stack.env()
+            # A new secret each start: the last one cannot be shown again (only its hash is
+            # kept), and a user who restarts `up` expects to be let in again.
+            signin = _console_lines(
+                env["DATABASE_URL"], next(iter(bundled("clients.json"))), api_port,
+                "a new secret each start; more logins: agent-runtime reviewers add")
             console.print(
                 "\n[bold]Running.[/] Use these with any agent-runtime command "
                 "(export them in another shell):\n"
                 f"  export DATABASE_URL={env['DATABASE_URL']}\n"
                 f"  export REDIS_URL={env['REDIS_URL']}\n"
                 f"  export LEAD_HASH_KEY={env['LEAD_HASH_KEY']}\n"
-                f"  API: http://127.0.0.1:{api_port}  (docs: /docs; "
+                f"{signin}\n"
+                f"  API: http://127.0.0.1:{api_port}  (docs: /docs with API_DOCS=true; "
                 "key: agent-runtime keys create CLIENT_ID)\n"
                 f"  psql: psql postgresql://postgres@127.0.0.1:{pg_port}/agent_runtime\n"
                 f"  logs: {stack.logs}\n"
-                "Ctrl-C stops everything; run the same command again to go on with this data."
+                "Ctrl-C stops everything; run the same command again to go on with this data.",
+                soft_wrap=True,  # a terminal's wrap: no line break inside a URL or secret
             )
             while not stack.crashed():
                 time.sleep(0.5)

@@ -30,10 +30,12 @@ def blocked_for(r: redis.Redis, namespace: str, client_id: str, name: str, ip: s
 
 
 def failed(r: redis.Redis, namespace: str, client_id: str, name: str, ip: str) -> None:
+    """Counts a failure; the window starts at a login's (or address's) first failure. (Not
+    EXPIRE … NX: that needs Redis 7, and `demo`/`up` run Redis 6.2.)"""
     for key in _keys(namespace, client_id, name, ip):
-        pipe = r.pipeline()
+        pipe = r.pipeline()  # MULTI: created with its expiry, then counted; INCR keeps the TTL
+        pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)
         pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS, nx=True)
         pipe.execute()
 
 

@@ -49,7 +49,11 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:`port`. Connections the last run left in TIME_WAIT (a
+    server that closes its clients' connections on shutdown keeps those) do not count: Postgres,
+    Redis and uvicorn bind with SO_REUSEADDR, so they start anyway, and so must `up` again."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -95,7 +96,8 @@ class Stack:
 
     def wait_ready(self, timeout: float = 90.0,
                    on_ready: Callable[[str, float], None] | None = None) -> None:
-        """Until each process has logged its `<name>.ready` line."""
+        """Until each process has logged its `<name>.ready` line, and the api also accepts
+        connections (it logs `api.ready` at start-up, just before uvicorn binds its port)."""
         started = time.monotonic()
         waiting = set(self.procs)
         while waiting:
@@ -104,7 +106,8 @@ class Stack:
                 if proc.poll() is not None:
                     raise EmbeddedError(f"{name} exited with code {proc.returncode}: "
                                         f"{self.log_tail(name)} (log: {self.logs / f'{name}.log'})")
-                if _logged(self.logs / f"{name}.log", f"{name}.ready"):
+                if _logged(self.logs / f"{name}.log", f"{name}.ready") and (
+                        name != "api" or _accepts(self.api_port)):
                     waiting.discard(name)
                     if on_ready:
                         on_ready(name, time.monotonic() - started)
@@ -139,6 +142,14 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def _logged(path: Path, event: str) -> bool:
