@@ -41,10 +41,14 @@ def claim_message(
     return (row[0], bool(row[1]), row[2]) if row else None
 
 
+# Built once: an alias made per claim cost ~2 ms of worker CPU per draft (py-spy).
+_NEWER = aliased(InboundMessage, name="newer")
+
+
 def _newer_in_conversation(client_id: str) -> ColumnElement[bool]:
     """Has the lead written again in the claimed message's conversation? Ids are ULIDs, ordered
     by arrival, so this does not trust the producers' clocks."""
-    newer = aliased(InboundMessage)
+    newer = _NEWER
     return (
         select(newer.id)
         .where(newer.client_id == client_id,
