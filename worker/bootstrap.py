@@ -101,7 +101,7 @@ def bootstrap(
     from worker.adapters.embeddings_litellm import build_embedder
     from worker.adapters.llm_litellm import LiteLLMClient
     from worker.adapters.streams import RedisStreamPublisher
-    from worker.pipeline.recall import recall_stored
+    from worker.pipeline.recall import recall_for
     from worker.store.db import make_engine, make_session_factory
     from worker.store.drafting import SqlDraftStore
 
@@ -142,7 +142,7 @@ def bootstrap(
         ),
         store=SqlDraftStore(sessions),
         recall=functools.partial(
-            recall_stored, sessions=sessions, limit=settings.recall_limit,
+            recall_for, limit=settings.recall_limit,
             budget_seconds=settings.recall_budget_seconds, embedder=embedder,
         ),
         clock=SystemClock(),

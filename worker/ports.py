@@ -102,27 +102,37 @@ class Clock(Protocol):
         """The current time, timezone-aware UTC."""
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message leased for drafting, with what its draft is written from."""
+
+    message: InboundMessage
+    # The lead wrote again in this conversation: the message was skipped for good (the newer
+    # message gets the draft) and nothing was recalled.
+    superseded: bool
+    lead_key: str | None  # the message's lead (leads.lead_key), if it names one
+    recalled: list[Any] = field(default_factory=list)
+    recall_note: str | None = None  # why nothing was recalled, when recall was cut short
+
+
 class DraftStore(Protocol):
-    """What the drafting use case stores; each call is one transaction."""
+    """What the drafting use case stores; each call is one transaction (two per draft: the
+    database's share of a draft's CPU is mostly per transaction, not per row)."""
 
     def claim(
-        self, client_id: str, message_id: str, lease_seconds: int, owner: str
-    ) -> InboundMessage | None:
+        self, client_id: str, message_id: str, lease_seconds: int, owner: str, recall: Recall
+    ) -> Claimed | None:
         """Lease the message for drafting (attempts + 1), unless it is drafted, failed for good
-        or leased to another owner."""
+        or leased to another owner; in the same transaction skip it for good if the lead wrote
+        again since, else `recall` what its draft is shown."""
 
-    def lead_key(self, message: InboundMessage) -> str | None:
-        """The message's lead key (leads.lead_key), if it names a lead."""
-
-    def superseded(self, message: InboundMessage) -> bool:
-        """Has the lead written again in this conversation since `message` arrived?"""
-
-    def mark_superseded(self, message: InboundMessage) -> None:
-        """Skip the message for good: a newer one in its conversation gets the draft."""
-
-    def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str) -> bool:
+    def save_draft(
+        self, message: InboundMessage, record: DraftRecord, stream: str, stale_status: str
+    ) -> str | None:
         """Draft, outbox row (pending drafts only), call audit and message status together.
-        False when the message already had a draft (only the audit is written)."""
+        If the lead wrote again meanwhile, the draft is stored with `stale_status` instead
+        (and no outbox row). Returns the status stored, or None when the message already had
+        a draft (only the audit is written)."""
 
     def record_failure(
         self, message: InboundMessage, *, kind: str, error: str,
@@ -136,5 +146,6 @@ class DraftStore(Protocol):
         """The drafts' outbox rows (of `stream`, if given) reached their outbound stream."""
 
 
-# Recall for one claimed message: what the prompt may use, and a note when recall was cut short.
-Recall = Callable[["InboundMessage"], "tuple[list[Any], str | None]"]
+# Recall for one claimed message, inside its claim's transaction, given its lead key: what the
+# prompt may use, and a note when recall was cut short.
+Recall = Callable[["Session", "InboundMessage", "str | None"], "tuple[list[Any], str | None]"]

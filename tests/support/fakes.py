@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from schema.agent_config import AgentConfigFields, ResolvedConfig
-from worker.ports import CallAudit, DraftRecord, ModelResponse
+from worker.ports import CallAudit, Claimed, DraftRecord, ModelResponse
 from worker.statuses import RETRYABLE, MessageStatus
 from worker.store.models import InboundMessage, new_id
 
@@ -55,7 +55,8 @@ class FakeStore:
         self.messages[message.id] = message
         return message
 
-    def claim(self, client_id: str, message_id: str, lease_seconds: int, owner: str):  # noqa: ANN201
+    def claim(self, client_id: str, message_id: str, lease_seconds: int, owner: str,  # noqa: ANN201
+              recall):  # noqa: ANN001
         m = self.messages.get(message_id)
         if m is None or m.client_id != client_id:
             return None
@@ -63,24 +64,26 @@ class FakeStore:
         if m.status != MessageStatus.RECEIVED and not retryable:
             return None
         m.status, m.attempts, m.lease_owner = MessageStatus.DRAFTING, m.attempts + 1, owner
-        return m
+        lead_key = self.lead_keys.get(m.id)
+        if self._superseded(m):
+            m.status = MessageStatus.SKIPPED
+            return Claimed(m, True, lead_key)
+        recalled, note = recall(None, m, lead_key)
+        return Claimed(m, False, lead_key, recalled, note)
 
-    def lead_key(self, message: InboundMessage) -> str | None:
-        return self.lead_keys.get(message.id)
-
-    def superseded(self, message: InboundMessage) -> bool:
+    def _superseded(self, message: InboundMessage) -> bool:
         answers = self.newer.get(message.id) or [False]
         return answers.pop(0) if len(answers) > 1 else answers[0]
 
-    def mark_superseded(self, message: InboundMessage) -> None:
-        message.status = MessageStatus.SKIPPED
-
-    def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str) -> bool:
+    def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str,
+                   stale_status: str) -> str | None:
         if message.id in self.drafts:
-            return False
+            return None
+        if self._superseded(message):
+            record.draft["status"] = stale_status
         self.drafts[message.id] = record
         message.status = MessageStatus.DRAFTED
-        return True
+        return record.draft["status"]
 
     def record_failure(self, message: InboundMessage, *, kind: str, error: str,
                        next_attempt_at: datetime | None, calls: list[CallAudit]) -> None:
@@ -191,6 +194,7 @@ class FixedClock:
         self.at += timedelta(seconds=seconds)
 
 
-def no_recall(message: InboundMessage) -> tuple[list, str | None]:
+def no_recall(session: object, message: InboundMessage,
+              lead_key: str | None) -> tuple[list, str | None]:
     """worker.ports.Recall with nothing remembered."""
     return [], None

@@ -31,13 +31,12 @@ def draft_message(
 ) -> Outcome:
     """`attempt_id` names this delivery (the task id); it owns the message's lease."""
     started = time.perf_counter()
-    message = store.claim(client_id, message_id, settings.draft_lease_seconds, attempt_id)
-    if message is None:
+    claimed = store.claim(client_id, message_id, settings.draft_lease_seconds, attempt_id, recall)
+    if claimed is None:
         return Outcome("skipped", reason="already drafted, failed for good, or in progress")
-    if store.superseded(message):
-        store.mark_superseded(message)
+    if claimed.superseded:
         return Outcome("skipped", reason="superseded by a newer message in its conversation")
-    recalled, recall_note = recall(message)
+    message, recalled = claimed.message, claimed.recalled
     config = configs.resolve(client_id)
     failed = dict(store=store, draft_retry=draft_retry, clock=clock)
     if config is None:
@@ -53,25 +52,23 @@ def draft_message(
     except PermanentError as exc:  # e.g. a model the client does not allow
         return record_failure(message, exc, [], **failed)
 
-    assessment = assess_written(message, config, written, recalled, store.lead_key(message),
+    assessment = assess_written(message, config, written, recalled, claimed.lead_key,
                                 settings.lead_hash_key)
     latency_ms = int((time.perf_counter() - started) * 1000)
     record = draft_record(message, config, written, recalled, latency_ms, clock.now(),
                           assessment)
-    record.draft["recall_note"] = recall_note
-    # The lead wrote again while the model was busy: keep this draft, marked stale (chat) or
+    record.draft["recall_note"] = claimed.recall_note
+    # The lead wrote again while the model was busy: the draft is kept, marked stale (chat) or
     # withdrawn (e-mail) and unpublished; the newest message's own draft, which recalls this
     # one, replaces it.
-    stale = store.superseded(message)
-    if stale:
-        record.draft["status"] = (
-            DraftStatus.STALE if message.channel == "chat" else DraftStatus.WITHDRAWN
-        )
-    saved = store.save_draft(message, record, settings.outbound_stream)
+    stale_status = DraftStatus.STALE if message.channel == "chat" else DraftStatus.WITHDRAWN
+    status = store.save_draft(message, record, settings.outbound_stream, stale_status)
     metrics.model_calls(written.calls)
-    if not saved:
+    if status is None:
         return Outcome("skipped", reason="another worker drafted it first")
-    status = record.draft["status"] if stale else "drafted" if written.model else "degraded"
+    stale = status != DraftStatus.PENDING_REVIEW
+    if not stale:
+        status = "drafted" if written.model else "degraded"
     usage = written.usage
     metrics.draft_assessed([f.code for f in assessment.flags], assessment.review.kinds)
     metrics.draft_outcome(status, client_id, usage.prompt_tokens, usage.completion_tokens,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from worker.errors import AgentRuntimeError, RecallTimedOut
 from worker.audience import Audience
@@ -196,13 +196,13 @@ def _skipped(req: RecallRequest, note: str) -> RecallResult:
 
 
 def recall_for(
-    session: Session, client_id: str, message: InboundMessage, limit: int, budget_seconds: float,
-    embedder: Embedder | None = None,
+    session: Session, message: InboundMessage, lead_key: str | None, *, limit: int,
+    budget_seconds: float, embedder: Embedder | None = None,
 ) -> tuple[list[Recalled], str | None]:
-    """What a draft of `message` is shown, and why nothing is if recall was skipped. The
-    message's own memory item gets the query's embedding: it is the same text."""
-    # The message is loaded already: its lead by primary key.
-    lead_key = memory.lead_key_of(session, client_id, message.lead_id) if message.lead_id else None
+    """worker.ports.Recall: what a draft of `message` is shown, and why nothing is if recall was
+    skipped — inside the claim's transaction, which already read the lead's key. The message's
+    own memory item gets the query's embedding: it is the same text."""
+    client_id = message.client_id
     scope = Scope(lead_key=lead_key, conversation_id=message.external_conversation_id,
                   exclude_ref=f"message:{message.id}")
     query = f"{message.subject}\n{message.new_text}" if message.subject else message.new_text
@@ -217,12 +217,3 @@ def recall_for(
         for h in result.hits
     ]
     return recalled, result.note
-
-
-def recall_stored(
-    message: InboundMessage, *, sessions: sessionmaker[Session], limit: int,
-    budget_seconds: float, embedder: Embedder | None = None,
-) -> tuple[list[Recalled], str | None]:
-    """worker.ports.Recall: recall_for in its own transaction (it stores the query's vector)."""
-    with sessions.begin() as session:
-        return recall_for(session, message.client_id, message, limit, budget_seconds, embedder)

@@ -1,5 +1,7 @@
 """worker.ports.DraftStore on Postgres: each call one transaction over the tables it touches
-(inbound message, draft, outbox, call audit), each table written by its own store module."""
+(inbound message, draft, outbox, call audit), each table written by its own store module. A
+draft takes two: claim + recall, then draft + outbox + audit + lease release (and a third, small
+one, once it is published)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.ports import CallAudit, DraftRecord
+from worker.ports import CallAudit, Claimed, DraftRecord, Recall
 from worker.statuses import DraftStatus
-from worker.store import drafts, llm_calls, memory, message_states, messages, outbox
+from worker.store import drafts, llm_calls, message_states, messages, outbox
 from worker.store.models import InboundMessage
 
 
@@ -18,36 +20,35 @@ class SqlDraftStore:
         self._sessions = sessions
 
     def claim(
-        self, client_id: str, message_id: str, lease_seconds: int, owner: str
-    ) -> InboundMessage | None:
+        self, client_id: str, message_id: str, lease_seconds: int, owner: str, recall: Recall
+    ) -> Claimed | None:
         with self._sessions.begin() as session:
-            return message_states.claim_message(session, client_id, message_id, lease_seconds, owner)
+            claimed = message_states.claim_message(
+                session, client_id, message_id, lease_seconds, owner)
+            if claimed is None:
+                return None
+            message, superseded, lead_key = claimed
+            if superseded:
+                message_states.mark_superseded(session, client_id, message.id)
+                return Claimed(message, True, lead_key)
+            recalled, note = recall(session, message, lead_key)
+            return Claimed(message, False, lead_key, recalled, note)
 
-    def lead_key(self, message: InboundMessage) -> str | None:
-        if not message.lead_id:
-            return None
-        with self._sessions() as session:
-            return memory.lead_key_of(session, message.client_id, message.lead_id)
-
-    def superseded(self, message: InboundMessage) -> bool:
-        with self._sessions() as session:
-            return messages.has_newer_in_conversation(session, message.client_id, message)
-
-    def mark_superseded(self, message: InboundMessage) -> None:
-        with self._sessions.begin() as session:
-            message_states.mark_superseded(session, message.client_id, message.id)
-
-    def save_draft(self, message: InboundMessage, record: DraftRecord, stream: str) -> bool:
+    def save_draft(
+        self, message: InboundMessage, record: DraftRecord, stream: str, stale_status: str
+    ) -> str | None:
         client_id, columns = message.client_id, record.draft
         with self._sessions.begin() as session:
             llm_calls.write_calls(session, client_id, message.id, columns.get("config_id"),
                                   record.calls)
+            if messages.has_newer_in_conversation(session, client_id, message):
+                columns = {**columns, "status": stale_status}
             if not drafts.insert_draft(session, client_id, message.id, columns):
-                return False
+                return None
             if columns["status"] == DraftStatus.PENDING_REVIEW:
                 outbox.add(session, client_id, columns["id"], stream, record.outbox_payload)
             message_states.mark_drafted(session, client_id, message.id)
-        return True
+        return columns["status"]
 
     def record_failure(
         self, message: InboundMessage, *, kind: str, error: str,

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from worker.statuses import RETRYABLE, FailureKind, MessageStatus
 from worker.store import leases
-from worker.store.models import InboundMessage, utcnow
+from worker.store.models import InboundMessage, Lead, utcnow
 from worker.store import tenancy
 
 
 def claim_message(
     session: Session, client_id: str, message_id: str, lease_seconds: int, owner: str
-) -> InboundMessage | None:
-    """Take the message for drafting, unless it is drafted, failed for good, or leased to another.
+) -> tuple[InboundMessage, bool, str | None] | None:
+    """Take the message for drafting, unless it is drafted, failed for good, or leased to another:
+    (the message, whether the lead wrote again in its conversation since, its lead key), all in
+    the one UPDATE … RETURNING.
 
     `owner` (the task id) may retake its own lease at once, e.g. when the task is retried
     after the database came back.
@@ -33,9 +35,33 @@ def claim_message(
         session, InboundMessage,
         [InboundMessage.client_id == client_id, InboundMessage.id == message_id],
         ready=ready, working=MessageStatus.DRAFTING, owner=owner, lease_seconds=lease_seconds,
-        returning=(InboundMessage,), updated_at=utcnow(),
+        returning=(InboundMessage, _newer_in_conversation(client_id), _lead_key(client_id)),
+        updated_at=utcnow(),
     )
-    return row[0] if row else None
+    return (row[0], bool(row[1]), row[2]) if row else None
+
+
+def _newer_in_conversation(client_id: str) -> ColumnElement[bool]:
+    """Has the lead written again in the claimed message's conversation? Ids are ULIDs, ordered
+    by arrival, so this does not trust the producers' clocks."""
+    newer = aliased(InboundMessage)
+    return (
+        select(newer.id)
+        .where(newer.client_id == client_id,
+               newer.conversation_id == InboundMessage.conversation_id,
+               newer.id > InboundMessage.id)
+        .correlate(InboundMessage)
+        .exists()
+    )
+
+
+def _lead_key(client_id: str) -> ColumnElement[str | None]:
+    return (
+        select(Lead.lead_key)
+        .where(Lead.id == InboundMessage.lead_id, Lead.client_id == client_id)
+        .correlate(InboundMessage)
+        .scalar_subquery()
+    )
 
 
 def record_failure(
