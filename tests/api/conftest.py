@@ -110,7 +110,7 @@ class Api:
     server: ApiServer
     rt: Runtime
     dispatcher: ThreadDispatcher
-    documents: ThreadDocumentQueue
+    documents: ThreadDocumentQueue | None  # None: Celery's tasks, for a real worker to take
 
     def client_with_key(self, client_id: str, config: dict | None = None) -> httpx.Client:
         """A registered client (with `config` active, if given) and a client of the API
@@ -131,23 +131,27 @@ class Api:
 
 @pytest.fixture
 def api(make_runtime) -> Iterator[Api]:  # noqa: F811
-    yield from _serve(make_runtime)
+    yield from serve(make_runtime)
 
 
 @pytest.fixture
 def api_docs(make_runtime) -> Iterator[Api]:  # noqa: F811
     """The API with /docs and /openapi.json served (API_DOCS=true)."""
-    yield from _serve(make_runtime, api_docs=True)
+    yield from serve(make_runtime, api_docs=True)
 
 
-def _serve(make_runtime, **overrides: object) -> Iterator[Api]:  # noqa: ANN001, F811
+def serve(make_runtime, documents_in_thread: bool = True,  # noqa: ANN001, F811
+          **overrides: object) -> Iterator[Api]:
+    """The API on a real server; knowledge-base work in a thread of this process, or, without
+    `documents_in_thread`, sent to Celery (tests/browser runs `agent-runtime worker` for it)."""
     dispatcher = ThreadDispatcher()
     rt = make_runtime(reply_wait_seconds=15.0, config_cache_ttl_seconds=3600.0, **overrides)
     rt.dispatcher = dispatcher
     dispatcher.rt = rt
-    documents = ThreadDocumentQueue(rt)
+    documents = ThreadDocumentQueue(rt) if documents_in_thread else None
     server = ApiServer(rt, documents).start()
     yield Api(server, rt, dispatcher, documents)
     dispatcher.join()
-    documents.join()
+    if documents is not None:
+        documents.join()
     server.stop()

@@ -11,12 +11,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.api.conftest import Api, _serve
+from tests.api.conftest import Api, serve
 
 
 @pytest.fixture
 def strict_api(make_runtime) -> Iterator[Api]:  # noqa: ANN001
-    yield from _serve(make_runtime, api_read_timeout_seconds=1.0, metrics_token="scrape-me")
+    yield from serve(make_runtime, api_read_timeout_seconds=1.0, metrics_token="scrape-me")
 
 
 def _connect(api: Api) -> socket.socket:

@@ -288,11 +288,16 @@ def test_a_failed_document_is_retried_and_only_a_failed_one(api):
     again = http.post(f"{KB}/documents/{doc['id']}/retry")
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "queued" and again.json()["error"] is None
+    assert set(again.json()) == {  # docs/CONTRACT.md, "retry a failed knowledge-base document"
+        "id", "folder", "filename", "path", "kind", "sizeBytes", "sha256", "status", "error",
+        "chunkCount", "createdAt", "updatedAt", "processedAt", "segmentation", "audience"}
     refailed = _processed(api, http, doc["id"])
     assert refailed["status"] == "failed" and refailed["processedAt"] > first_processed
     hours = _raw(http, "hours.md", HOURS).json()
     assert _processed(api, http, hours["id"])["status"] == "ready"
     refused = http.post(f"{KB}/documents/{hours['id']}/retry")
-    assert refused.status_code == 409 and "has not failed" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "'hours.md' has not failed (it is ready): nothing to retry"
     theirs = api.client_with_key("beta").post(f"{KB}/documents/{doc['id']}/retry")
-    assert theirs.status_code == 404
+    assert theirs.status_code == 404 and theirs.json()["detail"] == f"no document {doc['id']!r}"
+    assert http.post(f"{KB}/documents/not-an-id!/retry").status_code == 422

@@ -1,6 +1,7 @@
 """The console's other pages in headless Chromium: the agent config (a change becomes
-version 2 with its diff), the knowledge base (an upload turns ready), operations; each page
-passes axe-core and is kept as a screenshot."""
+version 2 with its diff), the knowledge base (an upload turns ready, processed through Celery
+by a real `agent-runtime worker`), operations; each page passes axe-core and is kept as a
+screenshot."""
 
 from __future__ import annotations
 
@@ -81,7 +82,8 @@ def _status(driver, name: str) -> str:  # noqa: ANN001
         "} return '';", name)
 
 
-def test_upload_a_document_and_watch_it_turn_ready(api, browser, tmp_path):
+def test_upload_a_document_and_watch_it_turn_ready(api_with_worker, browser, tmp_path):
+    api = api_with_worker
     secret = add_reviewer(api.rt, "alpha", "ann", {"name": "Ava"}, admin=True)
     sign_in(browser, api.server.url, "alpha", "ann", secret)
     browser.find_element(By.LINK_TEXT, "Knowledge base").click()
