@@ -22,7 +22,8 @@ def write_calls(
     if not calls:
         return
     session.execute(
-        insert(LlmCall).values(
+        insert(LlmCall.__table__).values(  # Core: see drafts.insert_draft
+
             [
                 {
                     "id": new_id(),

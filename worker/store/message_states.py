@@ -100,9 +100,10 @@ def record_failure(
 
 def mark_drafted(session: Session, client_id: str, message_id: str) -> None:
     tenancy.bind(session, client_id)
+    t = InboundMessage.__table__.c  # Core, not ORM-enabled, DML: see drafts.insert_draft
     session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.client_id == client_id, InboundMessage.id == message_id)
+        update(InboundMessage.__table__)
+        .where(t.client_id == client_id, t.id == message_id)
         .values(
             status=MessageStatus.DRAFTED,
             lease_until=None,

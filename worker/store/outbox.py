@@ -18,7 +18,7 @@ from worker.store import tenancy
 def add(session: Session, client_id: str, draft_id: str, stream: str, payload: dict[str, Any]) -> None:
     tenancy.bind(session, client_id)
     session.execute(
-        insert(Outbox).values(
+        insert(Outbox.__table__).values(  # Core: see drafts.insert_draft
             id=new_id(),
             client_id=client_id,
             draft_id=draft_id,
@@ -34,9 +34,10 @@ def mark_published(
 ) -> None:
     """`stream`: only the rows of that stream (a draft has one row per stream it goes to)."""
     tenancy.bind(session, client_id)
-    stmt = update(Outbox).where(Outbox.client_id == client_id, Outbox.draft_id.in_(draft_ids))
+    t = Outbox.__table__.c  # Core: see drafts.insert_draft
+    stmt = update(Outbox.__table__).where(t.client_id == client_id, t.draft_id.in_(draft_ids))
     if stream is not None:
-        stmt = stmt.where(Outbox.stream == stream)
+        stmt = stmt.where(t.stream == stream)
     session.execute(stmt.values(published_at=utcnow()),
                     execution_options={"synchronize_session": False})
 
