@@ -140,7 +140,7 @@ def bootstrap(
         limits=ClientLimits(
             client, limits_storage_uri or settings.redis_url, settings.redis_namespace
         ),
-        store=SqlDraftStore(sessions),
+        store=SqlDraftStore(sessions, settings.recall_budget_seconds),
         recall=functools.partial(
             recall_for, limit=settings.recall_limit,
             budget_seconds=settings.recall_budget_seconds, embedder=embedder,

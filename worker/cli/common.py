@@ -9,7 +9,7 @@ from typing import Iterator
 
 import orjson
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from worker import leads
 from worker.settings import Settings
@@ -42,6 +42,16 @@ def session_scope(cfg: Settings | None = None) -> Iterator[Session]:
     try:
         with make_session_factory(engine, (cfg or settings()).db_app_role).begin() as session:
             yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def sessions_scope(cfg: Settings | None = None) -> Iterator[sessionmaker[Session]]:
+    """A session factory for commands that run several transactions."""
+    engine = make_engine(cfg or settings())
+    try:
+        yield make_session_factory(engine, (cfg or settings()).db_app_role)
     finally:
         engine.dispose()
 

@@ -11,12 +11,13 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from schema.memory import ImportItem, SearchQuery
-from worker.cli.common import embedder, fail, lead_secret, session_scope, settings
+from worker.cli.common import embedder, fail, lead_secret, session_scope, sessions_scope, settings
 from worker.audience import Audience, parse_segment
 from worker.knowledge.errors import InvalidInput
-from worker.pipeline.recall import RecallRequest, recall
+from worker.errors import RecallTimedOut
+from worker.pipeline.recall import RecallRequest, RecallResult, recall
 from worker.pipeline.remember import import_items
-from worker.store import tenants
+from worker.store import tenancy, tenants
 from worker.store.memory_search import Scope
 
 app = typer.Typer(help="A client's memory: bulk import of history, and recall as drafts see it.")
@@ -118,22 +119,30 @@ def search_cmd(
         else _lines(file, SearchQuery)
     )
     vectors = embedder(cfg)
-    with session_scope(cfg) as session:
-        if not tenants.client_exists(session, client_id):
-            fail(f"client {client_id!r} is not registered")
+    with sessions_scope(cfg) as sessions:
+        with sessions.begin() as session:
+            if not tenants.client_exists(session, client_id):
+                fail(f"client {client_id!r} is not registered")
         for number, item in queries:
             if isinstance(item, str):
                 fail(f"line {number}: {item}")
-            _print_line(_search(session, client_id, item, limit, cfg.recall_budget_seconds,
+            _print_line(_search(sessions, client_id, item, limit, cfg.recall_budget_seconds,
                                 vectors, audience))
 
 
-def _search(session, client_id: str, q: SearchQuery, limit: int, budget: float,  # noqa: ANN001
+def _search(sessions, client_id: str, q: SearchQuery, limit: int, budget: float,  # noqa: ANN001
             vectors, audience: Audience) -> dict:  # noqa: ANN001
     # A draft reads its lead's history plus the client-wide memory; without a lead, everything.
     scope = Scope(lead_key=f"id:{q.lead_id}") if q.lead_id else Scope(whole_client=True)
-    result = recall(session, RecallRequest(client_id, q.query, scope, limit, audience=audience),
-                    budget, embedder=vectors)
+    # One transaction per query, under recall's budget as a draft's claim runs it: a cancelled
+    # statement aborts only this query's transaction.
+    try:
+        with sessions.begin() as session:
+            tenancy.bind(session, client_id, statement_timeout=budget)
+            result = recall(session, RecallRequest(client_id, q.query, scope, limit,
+                                                   audience=audience), budget, embedder=vectors)
+    except RecallTimedOut as exc:
+        result = RecallResult([], f"recall skipped: {exc}")
     if result.note:
         typer.echo(f"warning: {result.note}", err=True)
     return {

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from worker.errors import AgentRuntimeError, RecallTimedOut
+from worker.errors import AgentRuntimeError
 from worker.audience import Audience
 from worker.logs import log
 from worker.pipeline.prompt import Recalled
@@ -25,7 +25,7 @@ from worker.pipeline.snippet import snippet
 from worker.ports import Embedder
 from worker.store import memory, memory_search
 from worker.store.knowledge import search_knowledge
-from worker.store.deadline import time_limit
+from worker.store.deadline import budget
 from worker.store.memory_search import Scope
 from worker.store.models import InboundMessage
 from worker.text.contacts import redact
@@ -170,11 +170,11 @@ def recall(
     started = time.perf_counter()
     if embedder is not None:
         req = replace(req, query_vector=_embed(embedder, req, budget_seconds))
-    try:
-        with time_limit(session, budget_seconds):
-            per_source = [source(session, req) for source in sources]
-    except RecallTimedOut as exc:
-        return _skipped(req, f"recall skipped: {exc}")
+    # The caller bound the transaction with `statement_timeout=budget_seconds`; a statement
+    # cancelled past it raises RecallTimedOut and leaves the transaction aborted (see
+    # worker/store/deadline.py): the caller ends it and goes on without memory.
+    with budget(budget_seconds):
+        per_source = [source(session, req) for source in sources]
     elapsed = time.perf_counter() - started
     if elapsed > budget_seconds:  # the embedding call and Python work count too
         return _skipped(req, f"recall skipped: took {elapsed:.2f} s, budget {budget_seconds:g} s")

@@ -1,8 +1,11 @@
-"""A time limit on the statements of one step inside a larger transaction.
+"""Recall's time budget: Postgres cancels a statement past it, and that reads as RecallTimedOut.
 
-Recall runs inside the claim transaction: a cancelled statement must not abort the claim, so the
-step runs under a savepoint with a local `statement_timeout`, and on a timeout only the savepoint
-is rolled back.
+The budget itself is the transaction's `statement_timeout`, set when the transaction is bound to
+its tenant (`tenancy.bind(..., statement_timeout=…)`, the same statement). There is no savepoint
+around recall: a savepoint, its release and setting and resetting the timeout were four round
+trips on every draft to protect against a case that is rare. A cancelled statement aborts the
+whole transaction instead, so whoever owns it ends it and carries on without memory
+(worker/store/drafting.py claims again; `memory search` goes on with its next query).
 """
 
 from __future__ import annotations
@@ -11,30 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from psycopg import errors as pg_errors
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from worker.errors import RecallTimedOut
 
 
 @contextmanager
-def time_limit(session: Session, seconds: float) -> Iterator[None]:
-    savepoint = session.begin_nested()
+def budget(seconds: float) -> Iterator[None]:
+    """Statements cancelled by the transaction's `statement_timeout` raise RecallTimedOut; the
+    transaction is then aborted and must be ended by its owner."""
     try:
-        previous = session.execute(
-            text("SELECT current_setting('statement_timeout'), "
-                 "set_config('statement_timeout', :ms, true)"),
-            {"ms": str(max(1, int(seconds * 1000)))},
-        ).scalar()
         yield
-        session.execute(text("SELECT set_config('statement_timeout', :v, true)"), {"v": previous})
     except OperationalError as exc:
-        savepoint.rollback()  # also undoes the timeout setting
         if isinstance(exc.orig, pg_errors.QueryCanceled):
             raise RecallTimedOut(f"over its budget of {seconds:g} s") from exc
         raise
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()

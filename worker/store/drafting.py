@@ -9,20 +9,44 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from worker.errors import RecallTimedOut
+from worker.logs import log
 from worker.ports import CallAudit, Claimed, DraftRecord, Recall
 from worker.statuses import DraftStatus
-from worker.store import drafts, llm_calls, message_states, messages, outbox
+from worker.store import drafts, llm_calls, message_states, messages, outbox, tenancy
 from worker.store.models import InboundMessage
 
 
 class SqlDraftStore:
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session], recall_budget_seconds: float | None = None):
+        """`recall_budget_seconds`: the claim transaction's statement_timeout (None: none)."""
         self._sessions = sessions
+        self._recall_budget = recall_budget_seconds
 
     def claim(
         self, client_id: str, message_id: str, lease_seconds: int, owner: str, recall: Recall
     ) -> Claimed | None:
+        try:
+            return self._claim(client_id, message_id, lease_seconds, owner, recall,
+                               self._recall_budget)
+        except RecallTimedOut as exc:
+            # Postgres cancelled a recall statement, which aborted the claim's transaction with
+            # it (nothing of it was committed, the attempt count included): claim again in a
+            # new transaction, without memory and without a budget, and say so on the draft.
+            note = f"recall skipped: {exc}"
+            log.warning("recall.skipped", client_id=client_id, reason=note)
+            return self._claim(client_id, message_id, lease_seconds, owner,
+                               lambda *_: ([], note), None)
+
+    def _claim(
+        self, client_id: str, message_id: str, lease_seconds: int, owner: str, recall: Recall,
+        budget: float | None,
+    ) -> Claimed | None:
         with self._sessions.begin() as session:
+            # Tenant and recall budget in the transaction's first statement. The budget also
+            # bounds the claim's UPDATE (a row lock held that long is an outage: the cancelled
+            # claim fails as a transient error and the task is retried).
+            tenancy.bind(session, client_id, statement_timeout=budget)
             claimed = message_states.claim_message(
                 session, client_id, message_id, lease_seconds, owner)
             if claimed is None:

@@ -7,11 +7,12 @@ removed) and are scored by BM25 in the same statement: only the best `limit` tra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import TextClause, select, text
 from sqlalchemy.orm import Session
 
 from worker.store.models import MemoryItem
@@ -145,6 +146,28 @@ LIMIT :limit
 """
 
 
+@functools.lru_cache(maxsize=64)
+def _statement(template: str, scope: str) -> TextClause:
+    """`template` with its scope clause, as a text() built once: there are only a few scope
+    clauses (with or without a lead, whole client, an excluded ref), and parsing a long
+    statement's bind parameters on every recall showed in the worker's profile."""
+    return text(template.format(scope=scope))
+
+
+_RECENT = (
+    "SELECT m.id, m.kind, m.created_at FROM memory_items m "
+    "WHERE m.client_id = :client_id AND {scope} "
+    "ORDER BY m.created_at DESC, m.id DESC LIMIT :limit"
+)
+_NEAREST = (
+    "SELECT m.id, m.kind, m.created_at, ("
+    "  SELECT sum(a * b) FROM unnest(m.embedding, CAST(:vector AS real[])) AS t(a, b)"
+    ") AS score FROM memory_items m "
+    "WHERE m.client_id = :client_id AND {scope} AND m.embedding IS NOT NULL "
+    "ORDER BY score DESC, m.created_at DESC LIMIT :limit"
+)
+
+
 def ranked(
     session: Session, client_id: str, scope: Scope, query_words: list[str], limit: int
 ) -> list[tuple[Candidate, float]]:
@@ -154,7 +177,7 @@ def ranked(
         return []
     clause, params = _scope_sql(scope)
     rows = session.execute(
-        text(_PG_RANKED.format(scope=clause)),
+        _statement(_PG_RANKED, clause),
         {"client_id": client_id, "qtext": " or ".join(query_words), "limit": limit,
          "near": CONTEXT_WEIGHT, "far": FAR_WEIGHT, "k1": K1, "b": B,
          "kinds": list(KIND_WEIGHTS), "weights": list(KIND_WEIGHTS.values()), **params},
@@ -167,11 +190,7 @@ def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[C
     tenancy.bind(session, client_id)
     clause, params = _scope_sql(scope)
     rows = session.execute(
-        text(
-            "SELECT m.id, m.kind, m.created_at FROM memory_items m "
-            f"WHERE m.client_id = :client_id AND {clause} "
-            "ORDER BY m.created_at DESC, m.id DESC LIMIT :limit"
-        ),
+        _statement(_RECENT, clause),
         {"client_id": client_id, "limit": limit, **params},
     ).all()
     return [Candidate(r.id, r.kind, r.created_at) for r in rows]
@@ -198,13 +217,7 @@ def nearest(
     tenancy.bind(session, client_id)
     clause, params = _scope_sql(scope)
     rows = session.execute(
-        text(
-            "SELECT m.id, m.kind, m.created_at, ("
-            "  SELECT sum(a * b) FROM unnest(m.embedding, CAST(:vector AS real[])) AS t(a, b)"
-            ") AS score FROM memory_items m "
-            f"WHERE m.client_id = :client_id AND {clause} AND m.embedding IS NOT NULL "
-            "ORDER BY score DESC, m.created_at DESC LIMIT :limit"
-        ),
+        _statement(_NEAREST, clause),
         {"client_id": client_id, "vector": vector, "limit": limit, **params},
     ).all()
     found = [(Candidate(r.id, r.kind, r.created_at), float(r.score or 0))
