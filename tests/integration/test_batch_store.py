@@ -145,3 +145,30 @@ def test_a_batch_stores_what_its_messages_stored_one_by_one_would(make_runtime):
     # The repeat of c2 within the batch is handed over again (still waiting): harmless.
     assert len(set(handed)) == len(handed) - 1
 
+
+def test_celery_hands_a_batch_over_on_each_channels_queue_with_its_countdown(redis_client):  # noqa: ANN001
+    """The real dispatcher on real Redis: one publish batch (one pipeline) for the batch,
+    each task on its channel's queue, a burst window as the task's countdown."""
+    import orjson
+
+    from tests.conftest import REDIS_URL
+    from worker.adapters.celery_app import CeleryDispatcher, make_celery
+    from worker.ports import Handover
+    from worker.settings import Settings
+
+    app = make_celery(Settings(redis_url=REDIS_URL))
+    queues = ["drafts.chat", "drafts.email"]
+    redis_client.delete(*queues)
+    try:
+        CeleryDispatcher(app).enqueue([Handover("a", "m1", "chat", 2.0),
+                                       Handover("a", "m2", "email"),
+                                       Handover("b", "m3", "chat")])
+        sent = {q: [orjson.loads(raw)["headers"] for raw in reversed(redis_client.lrange(q, 0, -1))]
+                for q in queues}
+    finally:
+        redis_client.delete(*queues)
+        app.close()
+    assert [h["argsrepr"] for h in sent["drafts.chat"]] == ["('a', 'm1')", "('b', 'm3')"]
+    assert [h["argsrepr"] for h in sent["drafts.email"]] == ["('a', 'm2')"]
+    assert sent["drafts.chat"][0]["eta"] is not None
+    assert sent["drafts.chat"][1]["eta"] is None and sent["drafts.email"][0]["eta"] is None
