@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.store import tenancy
-from worker.store.models import Conversation, Lead, new_id
+from worker.store.models import Conversation, Lead, new_id, utcnow
+from worker.store.rows import as_arrays, insert_rows
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,12 @@ _LEADS = Lead.__table__
 _CONVERSATIONS = Conversation.__table__
 
 
+_LEAD_COLUMNS = ("id", "client_id", "lead_key", "external_id", "display_name", "created_at")
+_CONVERSATION_COLUMNS = ("id", "client_id", "external_id", "channel", "lead_id", "created_at")
+
+
 def _lead_upsert():  # noqa: ANN202
-    stmt = insert(_LEADS)
+    stmt = insert_rows(_LEADS, _LEAD_COLUMNS)
     return stmt.on_conflict_do_update(
         index_elements=["client_id", "lead_key"],
         set_={"display_name": stmt.excluded.display_name},
@@ -34,10 +38,10 @@ def _lead_upsert():  # noqa: ANN202
     ).returning(_LEADS.c.lead_key, _LEADS.c.id)
 
 
-# Built once, executed with a list of rows (one multi-row INSERT).
+# Built once, one text whatever the batch's size (rows.py).
 _UPSERT_LEADS = _lead_upsert()
 _INSERT_CONVERSATIONS = (
-    insert(_CONVERSATIONS)
+    insert_rows(_CONVERSATIONS, _CONVERSATION_COLUMNS)
     .on_conflict_do_nothing(index_elements=["client_id", "external_id"])
     .returning(_CONVERSATIONS.c.external_id, _CONVERSATIONS.c.id)
 )
@@ -50,11 +54,12 @@ def upsert_leads(session: Session, client_id: str, rows: list[LeadRow]) -> dict[
     if not rows:
         return {}
     conn = session.connection()
-    ids = dict(conn.execute(_UPSERT_LEADS, [
+    now = utcnow()
+    ids = dict(conn.execute(_UPSERT_LEADS, as_arrays(_LEADS, [
         {"id": new_id(), "client_id": client_id, "lead_key": r.lead_key,
-         "external_id": r.external_id, "display_name": r.display_name}
+         "external_id": r.external_id, "display_name": r.display_name, "created_at": now}
         for r in rows
-    ]).all())
+    ], _LEAD_COLUMNS)).all())
     missing = [r.lead_key for r in rows if r.lead_key not in ids]
     if missing:  # conflict with nothing to update: read the existing rows
         ids.update(conn.execute(
@@ -80,11 +85,12 @@ def create_conversations(
     if not rows:
         return {}
     conn = session.connection()
-    ids = dict(conn.execute(_INSERT_CONVERSATIONS, [
+    now = utcnow()
+    ids = dict(conn.execute(_INSERT_CONVERSATIONS, as_arrays(_CONVERSATIONS, [
         {"id": new_id(), "client_id": client_id, "external_id": r.external_id,
-         "channel": r.channel, "lead_id": r.lead_id}
+         "channel": r.channel, "lead_id": r.lead_id, "created_at": now}
         for r in rows
-    ]).all())
+    ], _CONVERSATION_COLUMNS)).all())
     missing = [r.external_id for r in rows if r.external_id not in ids]
     if missing:  # created meanwhile by another transaction
         ids.update(conn.execute(
