@@ -52,12 +52,21 @@ class ModelClient(Protocol):
         """One call. Raises worker.errors.TransientError or PermanentError subclasses."""
 
 
+@dataclass(frozen=True)
+class Handover:
+    """A stored message for a drafting worker, `delay_seconds` from now (a burst window: a
+    newer message in its conversation meanwhile makes it skip the model)."""
+
+    client_id: str
+    message_id: str
+    channel: str
+    delay_seconds: float = 0.0
+
+
 class Dispatcher(Protocol):
-    def enqueue(
-        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
-    ) -> None:
-        """Hand a stored message to a drafting worker, `delay_seconds` from now (a burst
-        window: a newer message in its conversation meanwhile makes it skip the model)."""
+    def enqueue(self, handovers: list[Handover]) -> None:
+        """Hand each stored message to a drafting worker, in order, all at once (the ingress
+        hands over a whole batch)."""
 
 
 class Publisher(Protocol):

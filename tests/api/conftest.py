@@ -17,6 +17,7 @@ from tests.integration.conftest import make_runtime  # noqa: F401 - fixture
 from worker.api.app import create_app
 from worker.api.server import api_config
 from worker.bootstrap import Runtime
+from worker.ports import Handover
 from worker.store import api_keys, tenants
 
 pytestmark = pytest.mark.integration
@@ -29,17 +30,17 @@ class ThreadDispatcher:
     rt: Runtime | None = None
     threads: list[threading.Thread] = field(default_factory=list)
 
-    def enqueue(
-        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
-    ) -> None:
+    def enqueue(self, handovers: list[Handover]) -> None:
         from worker.pipeline.draft import draft_message
 
         assert self.rt is not None
-        t = threading.Thread(
-            target=self.rt.call, args=(draft_message, client_id, message_id, f"t-{message_id}")
-        )
-        self.threads.append(t)
-        t.start()
+        for h in handovers:
+            t = threading.Thread(
+                target=self.rt.call,
+                args=(draft_message, h.client_id, h.message_id, f"t-{h.message_id}"),
+            )
+            self.threads.append(t)
+            t.start()
 
     def join(self) -> None:
         for t in self.threads:

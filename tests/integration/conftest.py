@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import REDIS_URL
 from worker.bootstrap import Runtime, bootstrap
+from worker.ports import Handover
 from worker.settings import Settings
 from worker.store import tenants
 
@@ -23,11 +24,10 @@ class RecordingDispatcher:
     handed: list[tuple[str, str, str]] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)  # message id -> delay_seconds
 
-    def enqueue(
-        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
-    ) -> None:
-        self.handed.append((client_id, message_id, channel))
-        self.delays[message_id] = delay_seconds
+    def enqueue(self, handovers: list[Handover]) -> None:
+        for h in handovers:
+            self.handed.append((h.client_id, h.message_id, h.channel))
+            self.delays[h.message_id] = h.delay_seconds
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from schema.agent_config import AgentConfigFields, ResolvedConfig
-from worker.ports import CallAudit, Claimed, DraftRecord, ModelResponse
+from worker.ports import CallAudit, Claimed, DraftRecord, Handover, ModelResponse
 from worker.statuses import RETRYABLE, MessageStatus
 from worker.store.models import InboundMessage, new_id
 
@@ -174,11 +174,10 @@ class FakeDispatcher:
     handed: list[tuple[str, str, str]] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)  # message id -> delay_seconds
 
-    def enqueue(
-        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
-    ) -> None:
-        self.handed.append((client_id, message_id, channel))
-        self.delays[message_id] = delay_seconds
+    def enqueue(self, handovers: list[Handover]) -> None:
+        for h in handovers:
+            self.handed.append((h.client_id, h.message_id, h.channel))
+            self.delays[h.message_id] = h.delay_seconds
 
 
 @dataclass

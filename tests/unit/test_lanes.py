@@ -3,10 +3,13 @@ tests/integration/test_fairness.py and test_bursts.py)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import orjson
 
 from worker.adapters.celery_app import DRAFT_MESSAGE, CeleryDispatcher
 from worker.adapters.lanes import UNKNOWN, claimed_client, lane_of
+from worker.ports import Handover
 from worker.settings import Settings
 
 
@@ -27,22 +30,40 @@ def test_lanes_are_per_client_and_safe_key_names():
     assert weird.isascii() and " " not in weird
 
 
+class _Producer:
+    def __init__(self, app: "_App") -> None:
+        self.app = app
+
+    @contextmanager
+    def batch(self):  # noqa: ANN201
+        self.app.batches.append([])
+        yield
+
+
 class _App:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict]] = []
+        self.batches: list[list[str]] = []
 
-    def send_task(self, name: str, **kwargs: object) -> None:
+    @contextmanager
+    def producer_or_acquire(self):  # noqa: ANN201
+        yield _Producer(self)
+
+    def send_task(self, name: str, producer: _Producer, **kwargs: object) -> None:
         self.sent.append((name, kwargs))
+        self.batches[-1].append(kwargs["args"][1])
 
 
-def test_a_burst_window_becomes_the_tasks_countdown():
+def test_a_burst_window_becomes_the_tasks_countdown_and_a_batch_is_one_publish_batch():
     app = _App()
-    CeleryDispatcher(app).enqueue("dealer-a", "m1", "chat", 2.0)
-    CeleryDispatcher(app).enqueue("dealer-a", "m2", "email")
+    CeleryDispatcher(app).enqueue([Handover("dealer-a", "m1", "chat", 2.0),
+                                   Handover("dealer-a", "m2", "email")])
+    CeleryDispatcher(app).enqueue([])
     assert app.sent == [
         (DRAFT_MESSAGE, {"args": ("dealer-a", "m1"), "queue": "drafts.chat", "countdown": 2.0}),
         (DRAFT_MESSAGE, {"args": ("dealer-a", "m2"), "queue": "drafts.email", "countdown": None}),
     ]
+    assert app.batches == [["m1", "m2"]]
 
 
 def test_burst_windows_default_to_a_few_seconds_for_chat_and_none_for_email():

@@ -8,7 +8,9 @@ CeleryDocumentQueue — so nothing outside tasks/ imports the tasks themselves.
 from __future__ import annotations
 
 from celery import Celery
+from kombu.exceptions import BatchPublishError
 
+from worker.ports import Handover
 from worker.settings import Settings
 
 # Task names: the contract between the senders here and the tasks in tasks/.
@@ -68,13 +70,26 @@ class CeleryDispatcher:
     def __init__(self, app: Celery):
         self._app = app
 
-    def enqueue(
-        self, client_id: str, message_id: str, channel: str, delay_seconds: float = 0.0
-    ) -> None:
+    def enqueue(self, handovers: list[Handover]) -> None:
         # A countdown is held by the worker that took the task (not a thread); a task lost
         # with its worker or with Redis comes back through beat's reprocessing (Postgres).
-        self._app.send_task(DRAFT_MESSAGE, args=(client_id, message_id), queue=queue_for(channel),
-                            countdown=delay_seconds or None)
+        # One producer and one publish batch (kombu's Redis transport: one pipeline) for all:
+        # a batch of tasks costs one round trip, not one per task. A batch that fails to flush
+        # raises, so the ingress acknowledges nothing and hands the messages over again.
+        if not handovers:
+            return
+        try:
+            with self._app.producer_or_acquire() as producer, producer.batch():
+                for h in handovers:
+                    self._app.send_task(
+                        DRAFT_MESSAGE, args=(h.client_id, h.message_id),
+                        queue=queue_for(h.channel), countdown=h.delay_seconds or None,
+                        producer=producer,
+                    )
+        except BatchPublishError as exc:
+            # The pipeline failed (e.g. Redis went away): raise what it met, so callers see
+            # the outage they already handle (the ingress waits for Redis, then retries).
+            raise (exc.__cause__ or exc) from exc
 
 
 class CeleryDocumentQueue:

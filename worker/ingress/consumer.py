@@ -35,7 +35,7 @@ from worker.adapters.streams import ensure_group, trim_acknowledged
 from worker.adapters import lanes
 from worker import metrics
 from worker.logs import log
-from worker.ports import Configs, Dispatcher, Sessions
+from worker.ports import Configs, Dispatcher, Handover, Sessions
 from worker.settings import Settings
 from worker.store import addresses, message_states, messages, rejections
 from worker.store.messages import NewMessage
@@ -245,19 +245,19 @@ class Ingress:
                 rejected.append(self._rejection(entry, str(exc)))
                 metrics.failure("ingress", type(exc).__name__)
         refs = self._store(accepted, rejected)
-        enqueued = 0
-        for ref in refs:
-            if ref.needs_drafting:
-                self.dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel,
-                                        self.settings.burst_window(ref.channel))
-                enqueued += 1
+        handovers = [
+            Handover(ref.client_id, ref.message_id, ref.channel,
+                     self.settings.burst_window(ref.channel))
+            for ref in refs if ref.needs_drafting
+        ]
+        self.dispatcher.enqueue(handovers)
         self._ack(entries)
         for r in rejected:
             log.warning(
                 "ingress.event.rejected", stream=r.stream, entry_id=r.entry_id,
                 client_id=r.claimed_client_id, event_id=r.event_id, reason=r.reason[:300],
             )
-        return BatchResult(len(refs), enqueued, len(rejected))
+        return BatchResult(len(refs), len(handovers), len(rejected))
 
     def _validate(self, entry: Entry) -> NewMessage:
         event = decode_entry(entry.channel, entry.fields)

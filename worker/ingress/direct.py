@@ -11,7 +11,7 @@ from worker.ingress import accept
 from worker.ingress.decode import decode_entry
 from worker.ingress.normalize import accepted_message
 from worker.leads import lead_secret
-from worker.ports import Configs, Dispatcher, Sessions
+from worker.ports import Configs, Dispatcher, Handover, Sessions
 from worker.settings import Settings
 from worker.store.messages import StoredRef
 
@@ -33,5 +33,5 @@ def accept_chat(
     with sessions.begin() as session:
         [ref] = accept.store_messages(session, [new_message])
     if ref.needs_drafting:
-        dispatcher.enqueue(ref.client_id, ref.message_id, ref.channel)
+        dispatcher.enqueue([Handover(ref.client_id, ref.message_id, ref.channel)])
     return ref

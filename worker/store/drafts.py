@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -30,25 +31,31 @@ def insert_draft(session: Session, client_id: str, message_id: str, columns: dic
 
 
 def withdraw_pending(
-    session: Session, client_id: str, conversation: str, lead_id: str | None
+    session: Session, client_id: str, written_in: set[tuple[str, str | None]]
 ) -> None:
-    """Drafts still waiting for review in that conversation answer an outdated message. Only
-    drafts of this lead's own messages: nobody else's message can withdraw them."""
+    """The lead wrote again: drafts still waiting for review in each (conversation, lead id)
+    of `written_in` answer an outdated message. Only drafts of that lead's own messages:
+    nobody else's message can withdraw them. One statement for a batch."""
     tenancy.bind(session, client_id)
-    same_lead = select(InboundMessage.id).where(
-        InboundMessage.client_id == client_id,
-        InboundMessage.lead_id == lead_id if lead_id else InboundMessage.lead_id.is_(None),
-    )
-    session.execute(
-        update(Draft)
+    if not written_in:
+        return
+    pairs = sorted(written_in, key=lambda p: (p[0], p[1] or ""))
+    wrote = func.unnest(
+        bindparam("conversations", [c for c, _ in pairs], type_=ARRAY(String)),
+        bindparam("lead_ids", [lead for _, lead in pairs], type_=ARRAY(String)),
+    ).table_valued("conversation_id", "lead_id").render_derived(name="wrote")
+    drafts, inbound = Draft.__table__, InboundMessage.__table__
+    session.connection().execute(
+        update(drafts)
         .where(
-            Draft.client_id == client_id,
-            Draft.conversation_id == conversation,
-            Draft.status == DraftStatus.PENDING_REVIEW,
-            Draft.inbound_message_id.in_(same_lead),
+            drafts.c.client_id == client_id,
+            drafts.c.status == DraftStatus.PENDING_REVIEW,
+            drafts.c.conversation_id == wrote.c.conversation_id,
+            inbound.c.client_id == client_id,
+            inbound.c.id == drafts.c.inbound_message_id,
+            inbound.c.lead_id.is_not_distinct_from(wrote.c.lead_id),
         )
-        .values(status=DraftStatus.WITHDRAWN),
-        execution_options={"synchronize_session": False},
+        .values(status=DraftStatus.WITHDRAWN)
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from worker.store.models import InboundMessage, Lead, MemoryItem, new_id, utcnow
 from worker.store import tenancy
+from worker.store.rows import as_arrays, insert_rows
 
 # Neighbours' text indexed with an item is cut to this much per side: enough for the topic.
 CONTEXT_CHARS = 600
@@ -33,6 +34,17 @@ class MemoryWrite:
     embedding: list[float] | None = None
 
 
+_ITEMS = MemoryItem.__table__
+_ITEM_COLUMNS = ("id", "client_id", "lead_key", "conversation_id", "kind", "text", "context",
+                 "context_far", "source_ref", "external_id", "embedding", "created_at")
+# Built once, one text whatever the number of items (rows.py).
+_INSERT_ITEMS = (
+    insert_rows(_ITEMS, _ITEM_COLUMNS)
+    .on_conflict_do_nothing(index_elements=["client_id", "source_ref"])
+    .returning(_ITEMS.c.id)
+)
+
+
 def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int:
     """Insert new items (a source already written is left as it is); returns how many."""
     tenancy.bind(session, client_id)
@@ -40,12 +52,8 @@ def remember(session: Session, client_id: str, writes: list[MemoryWrite]) -> int
     inserted = 0
     for start in range(0, len(writes), _BATCH):
         rows = [_row(client_id, w) for w in writes[start:start + _BATCH]]
-        written = session.scalars(
-            insert(MemoryItem)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["client_id", "source_ref"])
-            .returning(MemoryItem.id)
-        ).all()
+        written = session.connection().execute(
+            _INSERT_ITEMS, as_arrays(_ITEMS, rows, _ITEM_COLUMNS)).all()
         inserted += len(written)
     refresh_context(session, client_id, {w.conversation_id for w in writes if w.conversation_id})
     return inserted

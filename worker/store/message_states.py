@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from worker.statuses import RETRYABLE, FailureKind, MessageStatus
@@ -199,6 +199,17 @@ def requeue_failed(session: Session, client_id: str, message_id: str | None) -> 
     return result.rowcount
 
 
+_IN_FLIGHT = (
+    select(InboundMessage.__table__.c.client_id, InboundMessage.__table__.c.status, func.count())
+    .where(
+        InboundMessage.__table__.c.status.in_((MessageStatus.RECEIVED, MessageStatus.DRAFTING)),
+        InboundMessage.__table__.c.channel == bindparam("channel"),
+        InboundMessage.__table__.c.client_id.in_(bindparam("clients", expanding=True)),
+    )
+    .group_by(InboundMessage.__table__.c.client_id, InboundMessage.__table__.c.status)
+)
+
+
 def in_flight_by_client(
     session: Session, channel: str, client_ids: list[str]
 ) -> dict[str, tuple[int, int]]:
@@ -211,15 +222,9 @@ def in_flight_by_client(
     if not client_ids:
         return {}
     tenancy.all_clients(session)
-    rows = session.execute(
-        select(InboundMessage.client_id, InboundMessage.status, func.count())
-        .where(
-            InboundMessage.status.in_((MessageStatus.RECEIVED, MessageStatus.DRAFTING)),
-            InboundMessage.channel == channel,
-            InboundMessage.client_id.in_(client_ids),
-        )
-        .group_by(InboundMessage.client_id, InboundMessage.status)
-    )
+    # Core, built once: the ingress asks this every read while a tenant has no room.
+    rows = session.connection().execute(
+        _IN_FLIGHT, {"channel": channel, "clients": list(client_ids)})
     out: dict[str, tuple[int, int]] = {}
     for client_id, status, n in rows:
         waiting, drafting = out.get(client_id, (0, 0))

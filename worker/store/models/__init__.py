@@ -3,7 +3,7 @@
 One module per area; importing the package registers every table with Base.metadata.
 """
 
-from worker.store.models.base import Base, JsonType, new_id, utcnow
+from worker.store.models.base import Base, JsonType, new_id, new_ids, utcnow
 from worker.store.models.tenants import Client, ClientAddress, AgentConfig, ApiKey
 from worker.store.models.inbound import Lead, Conversation, InboundMessage, RejectedEvent
 from worker.store.models.drafts import Draft, Outbox, LlmCall
@@ -15,6 +15,7 @@ __all__ = [
     "Base",
     "JsonType",
     "new_id",
+    "new_ids",
     "utcnow",
     "Client",
     "ClientAddress",

@@ -17,6 +17,13 @@ def new_id() -> str:
     return str(ULID())
 
 
+def new_ids(n: int) -> list[str]:
+    """`n` ids in strictly increasing order: ids order messages by arrival (a newer message in
+    the conversation), and ULIDs made in the same millisecond are otherwise in random order."""
+    first = int(ULID())
+    return [str(ULID.from_int(first + i)) for i in range(n)]
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
