@@ -44,6 +44,8 @@ def test_upload_watch_it_turn_ready_then_rename_move_and_delete(api):
     table = http.get("/knowledge/table", params={"folder": "service"}).text
     assert 'data-status="ready"' in _row(table, "hours.md")
     assert "hx-trigger" not in table  # nothing under way: the table stops polling
+    tree = re.search(r'<ul class="tree-list" id="kb-tree" hx-swap-oob="true">.*?</ul>', table, re.S)
+    assert tree and ">service</a> <span class=\"hint small\">(1)</span>" in tree.group(0)
     page = http.get("/knowledge", params={"folder": "service"}).text
     assert "service" in page and "(1)" in page  # the tree counts it
 

@@ -110,6 +110,9 @@ def test_upload_a_document_and_watch_it_turn_ready(api_with_worker, browser, tmp
     wait(browser, lambda d: _status(d, "hours.md") == "ready" and _status(d, "vip.md") == "ready"
          and _status(d, "broken.pdf") == "failed")
     assert browser.execute_script("return window.__sameDocument === true;")
+    # The folder tree counts the three new documents, still without a reload.
+    wait(browser, lambda d: d.find_element(
+        By.XPATH, "//ul[@id='kb-tree']//a[text()='service']/..").text == "service (3)")
     # (rows are read afresh each time: a late swap of the table may replace them)
     row = _ROW + "return row ? [row.innerText, !!row.querySelector('button')] : null;"
     text, has_retry = browser.execute_script(row, "broken.pdf")

@@ -109,11 +109,11 @@ async def kb_page(request: Request, who: SignedIn = Depends(signed_in)) -> HTMLR
 
 @router.get("/knowledge/table")
 async def kb_table(request: Request, who: SignedIn = Depends(signed_in)) -> HTMLResponse:
-    """The documents table alone: what the page re-reads while a document is under way."""
+    """The documents table and the folder tree's counts: what the page re-reads while a
+    document is under way and after each upload."""
     folder = _folder(request.query_params.get("folder"))
-    docs = await run_in_threadpool(_documents, _rt(request), who.client_id, folder)
-    return render(request, "_kb_docs.html", who=who, folder=folder, documents=docs,
-                  pending=PENDING)
+    context = await run_in_threadpool(_kb_context, _rt(request), who, folder)
+    return render(request, "_kb_refresh.html", **context)
 
 
 def _back(folder: str, done: str) -> RedirectResponse:
