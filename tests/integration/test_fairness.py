@@ -3,9 +3,13 @@ backlog waits in its own lane; another tenant's e-mail is stored and handed over
 
 from __future__ import annotations
 
+import time
+
+import orjson
 from sqlalchemy import func, select, update
 
 from tests.integration.conftest import push, set_config
+from worker.adapters import lanes
 from worker.ingress.consumer import Ingress
 from worker.adapters.lanes import lane_of
 from worker.store.models import InboundMessage, RejectedEvent
@@ -153,3 +157,73 @@ def test_a_client_id_postgres_cannot_hold_does_not_block_the_lanes(rt):
     with rt.sessions() as s:
         assert s.scalars(select(InboundMessage.event_id)).all() == ["good"]
         assert len(s.scalars(select(RejectedEvent)).all()) == 2
+
+
+def _events(entries) -> list[str]:  # noqa: ANN001
+    return [orjson.loads(e.fields[b"payload"])["eventId"] for e in entries]
+
+
+def test_lanes_left_empty_are_pruned_and_a_pending_one_is_kept(make_runtime):
+    rt = make_runtime(inbound_retention_seconds=0, inbound_trim_every_seconds=0.01)
+    stream, group = rt.settings.inbound_email_stream, rt.settings.consumer_group
+    for client in ("dealer-a", "dealer-b", "dealer-c"):
+        set_config(rt, client)
+    ingress = rt.call(Ingress, "t", None)
+    ingress.setup()
+    push(rt, "email", _email("dealer-a", "a0"))
+    _drain(ingress)  # stored, acknowledged and deleted from its lane: dealer-a's lane is empty
+    push(rt, "email", _email("dealer-b", "b0"))
+    push(rt, "email", _email("dealer-c", "c0"))
+    read = ingress.read(block_ms=None)  # read, not stored yet: pending in their lanes
+    assert sorted(_events(read)) == ["b0", "c0"]
+    a, b, c = (lane_of(stream, x) for x in ("dealer-a", "dealer-b", "dealer-c"))
+    rt.redis.xdel(c, *[e.entry_id for e in read if e.stream == c])  # gone, yet still pending
+
+    time.sleep(0.02)
+    ingress._trim_now_and_then()
+    assert not rt.redis.exists(a) and set(lanes.lanes(rt.redis, stream)) == {b, c}
+    assert rt.redis.xpending(b, group)["pending"] == 1
+    assert rt.redis.xpending(c, group)["pending"] == 1
+
+    ingress.handle(read)
+    time.sleep(0.02)
+    ingress._trim_now_and_then()
+    assert not rt.redis.exists(b) and not rt.redis.exists(c)
+    assert not rt.redis.exists(lanes.registry_key(stream))
+    with rt.sessions() as s:
+        assert sorted(s.scalars(select(InboundMessage.event_id)).all()) == ["a0", "b0", "c0"]
+
+    push(rt, "email", _email("dealer-a", "a1"))  # a client that writes again gets a new lane
+    assert _events(ingress.read(block_ms=None)) == ["a1"]
+
+
+def test_a_lane_pruned_by_another_ingress_between_listing_and_reading_is_skipped(rt):
+    stream, group = rt.settings.inbound_email_stream, rt.settings.consumer_group
+    set_config(rt, "dealer-a")
+    set_config(rt, "dealer-b")
+    ingress = rt.call(Ingress, "t", None)
+    ingress.setup()
+    push(rt, "email", _email("dealer-a", "a0"))
+    _drain(ingress)
+    push(rt, "email", _email("dealer-b", "b0"))
+    assert _events(ingress.read(block_ms=None)) == ["b0"]  # then this ingress restarts
+    listed = ingress._lanes()
+    assert lanes.prune(rt.redis, stream, group) == 1  # another ingress, right after the listing
+    ingress._lanes = lambda: listed  # type: ignore[method-assign] - reads what it listed
+
+    leftovers = ingress.read(start="0")
+    assert _events(leftovers) == ["b0"]
+    assert ingress.set_aside_poison("boom") == 0
+    assert ingress.claim_abandoned() == []
+    ingress.handle(leftovers)
+    assert ingress.read(block_ms=None) == []
+    a = lane_of(stream, "dealer-a")
+    assert not rt.redis.exists(a)  # never re-created empty, out of the registry
+    assert set(lanes.lanes(rt.redis, stream)) == {lane_of(stream, "dealer-b")}
+
+    # A move's XADD landing just after the prune re-creates the lane without a group: the
+    # group is made again at "0", so the entry is read.
+    rt.redis.xadd(a, {b"payload": orjson.dumps(_email("dealer-a", "a1")),
+                      lanes.ORIGIN_STREAM: stream.encode(), lanes.ORIGIN_ID: b"1-0"})
+    assert ingress.read(block_ms=None) == []  # NOGROUP: skipped, its group made
+    assert _events(ingress.read(block_ms=None)) == ["a1"]

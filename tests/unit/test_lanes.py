@@ -6,9 +6,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import orjson
+import redis
 
 from worker.adapters.celery_app import DRAFT_MESSAGE, CeleryDispatcher
-from worker.adapters.lanes import UNKNOWN, claimed_client, lane_of
+from worker.adapters.lanes import UNKNOWN, claimed_client, is_missing, lane_of
 from worker.ports import Handover
 from worker.settings import Settings
 
@@ -28,6 +29,13 @@ def test_lanes_are_per_client_and_safe_key_names():
     assert a != b and a.startswith("in:email:lane:")
     weird = lane_of("in:email", "a b\n\u00e9\ud800")  # untrusted text: hashed, never used raw
     assert weird.isascii() and " " not in weird
+
+
+def test_only_a_lane_gone_missing_is_skipped_by_a_reader():
+    pruned = "NOGROUP No such key 'in:email:lane:ab' or consumer group 'g' in XREADGROUP"
+    assert is_missing(redis.ResponseError(pruned))
+    assert not is_missing(redis.ResponseError("WRONGTYPE Operation against a key"))
+    assert not is_missing(redis.ConnectionError("NOGROUP"))  # Redis down: not a pruned lane
 
 
 class _Producer:

@@ -13,6 +13,15 @@ producer's stream and entry id, so a kept-aside event names the entry the produc
 
 Several ingress processes share the work: the group hands each entry to one of them, and the
 registry (a hash lane -> clientId) is written with every move.
+
+A lane left empty is pruned (its stream, group and registry entry deleted), so one-off clients
+do not leave a stream each in Redis for ever. This is safe because it is one Lua script, atomic
+in Redis, that deletes a lane only while it holds no entry and its group none pending (a lane
+whose entry is read but not acknowledged is kept, so nothing in flight loses its group). A move
+after the delete re-creates the stream with its XADD and the registry entry in the same
+MULTI/EXEC; an ingress that listed the lane before the delete gets NOGROUP, skips it and
+creates the group again only if the stream exists again (at "0": the new entries are read),
+never an empty stream (ensure_group(create_stream=False)), so no lane outlives the registry.
 """
 
 from __future__ import annotations
@@ -29,6 +38,19 @@ ORIGIN_STREAM = b"_origin_stream"
 ORIGIN_ID = b"_origin_id"
 # The lane of entries whose payload names no usable clientId (e.g. routed by recipient later).
 UNKNOWN = ""
+
+# KEYS: lane, registry; ARGV: group. 1 if it deleted the lane or its registry entry, else 0
+# (XLEN of a missing lane is 0; a lane without the group has nothing pending in it).
+_PRUNE = """
+if redis.call('XLEN', KEYS[1]) > 0 then return 0 end
+local deleted = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local pending = redis.pcall('XPENDING', KEYS[1], ARGV[1])
+  if not pending.err and pending[1] > 0 then return 0 end
+  deleted = redis.call('DEL', KEYS[1])
+end
+return math.max(deleted, redis.call('HDEL', KEYS[2], KEYS[1]))
+"""
 
 
 def registry_key(stream: str) -> str:
@@ -93,3 +115,54 @@ def split(
     pipe.xack(stream, group, *[entry_id for entry_id, _ in entries])
     pipe.execute()
     return len(moves)
+
+
+def read_each(
+    client: redis.Redis, group: str, consumer: str, wanted: dict[str, tuple[str, int]],
+) -> list:
+    """XREADGROUP every lane of `wanted` (lane -> (start id, count)) in one pipeline, in
+    XREADGROUP's reply shape. A lane pruned by another ingress since it was listed is skipped;
+    its group is made again only if a move re-created the stream meanwhile."""
+    if not wanted:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for lane, (start, count) in wanted.items():
+        pipe.xreadgroup(group, consumer, {lane: start}, count=count)
+    replies = []
+    for lane, result in zip(wanted, pipe.execute(raise_on_error=False)):
+        if isinstance(result, redis.ResponseError):
+            if not is_missing(result):
+                raise result
+            ensure_group(client, lane, group, create_stream=False)
+            continue
+        replies.extend(result or [])
+    return replies
+
+
+def any_waiting(client: redis.Redis, names: list[str]) -> bool:
+    """Whether any of these lanes holds an entry."""
+    if not names:
+        return False
+    pipe = client.pipeline(transaction=False)
+    for lane in names:
+        pipe.xlen(lane)
+    return any(pipe.execute())
+
+
+def prune(client: redis.Redis, stream: str, group: str) -> int:
+    """Delete every lane of `stream` left empty, with nothing pending in `group`, and its
+    registry entry (one atomic script per lane, all in one pipeline). Returns how many."""
+    known = client.hkeys(registry_key(stream))
+    if not known:
+        return 0
+    script = client.register_script(_PRUNE)
+    pipe = client.pipeline(transaction=False)
+    for lane in known:
+        script(keys=[lane, registry_key(stream)], args=[group], client=pipe)
+    return sum(pipe.execute())
+
+
+def is_missing(error: Exception) -> bool:
+    """Whether a lane command failed because the lane (or its group) is gone: pruned by
+    another ingress between listing the lanes and reading them."""
+    return isinstance(error, redis.ResponseError) and "NOGROUP" in str(error)

@@ -11,13 +11,20 @@ import redis
 OUTBOUND_MAXLEN = 1_000_000
 
 
-def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
-    """Create the consumer group at the start of the stream (so nothing appended before is lost)."""
+def ensure_group(
+    client: redis.Redis, stream: str, group: str, *, create_stream: bool = True
+) -> None:
+    """Create the consumer group at the start of the stream (so nothing appended before is lost).
+    With create_stream=False a missing stream is left missing, without a group: a tenant lane
+    pruned by another ingress must not come back empty (a producer's XADD re-creates it)."""
     try:
-        client.xgroup_create(stream, group, id="0", mkstream=True)
+        client.xgroup_create(stream, group, id="0", mkstream=create_stream)
     except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+        if "BUSYGROUP" in str(exc):
+            return
+        if not create_stream and "requires the key to exist" in str(exc):
+            return
+        raise
 
 
 def trim_acknowledged(client: redis.Redis, stream: str, retention_seconds: float) -> int:

@@ -123,8 +123,9 @@ class Ingress:
         if start != ">":
             if self.email_stream:  # entries read but not moved yet: move them first
                 self._split(start, None)
-            own = dict.fromkeys([*([chat] if chat else []), *self._lanes()], start)
-            return self._read(own, s.ingress_batch_size, None) if own else []
+            own = self._read({chat: start}, s.ingress_batch_size, None) if chat else []
+            wanted = dict.fromkeys(self._lanes(), (start, s.ingress_batch_size))
+            return own + self._entries(lanes.read_each(self.redis, self.group, self.name, wanted))
         if chat:
             chats = self._read({chat: ">"}, s.ingress_batch_size,
                                None if self.email_stream else block_ms)
@@ -136,7 +137,8 @@ class Ingress:
             return entries
         # Nothing to store: wait for new e-mail, or (a tenant with a backlog but no room)
         # a short while for the workers to take its waiting e-mails.
-        self._split(">", min(block_ms, HELD_POLL_MS) if held else block_ms)
+        waiting = lanes.any_waiting(self.redis, held)
+        self._split(">", min(block_ms, HELD_POLL_MS) if waiting else block_ms)
         return self._read_lanes()[0]
 
     def _read(self, streams: dict[str, str], count: int, block_ms: int | None) -> list[Entry]:
@@ -174,31 +176,16 @@ class Ingress:
     def _lanes(self) -> dict[str, str]:
         return lanes.lanes(self.redis, self.email_stream) if self.email_stream else {}
 
-    def _read_lanes(self) -> tuple[list[Entry], bool]:
-        """A few new entries of every lane whose tenant has room; and whether a lane was held
-        back for want of room (it may still hold entries)."""
+    def _read_lanes(self) -> tuple[list[Entry], list[str]]:
+        """A few new entries of every lane whose tenant has room; and the lanes held back for
+        want of room (they may still hold entries)."""
         known = self._lanes()
         if not known:
-            return [], False
+            return [], []
         room = self._room(known)
-        open_lanes = [lane for lane, n in room.items() if n > 0]
+        wanted = {lane: (">", n) for lane, n in room.items() if n > 0}
         held = [lane for lane, n in room.items() if n <= 0]
-        pipe = self.redis.pipeline(transaction=False)
-        for lane in open_lanes:
-            pipe.xreadgroup(self.group, self.name, {lane: ">"}, count=room[lane])
-        for lane in held:
-            pipe.xlen(lane)
-        results = pipe.execute(raise_on_error=False)
-        entries: list[Entry] = []
-        for lane, result in zip(open_lanes, results):
-            if isinstance(result, redis.ResponseError):
-                if "NOGROUP" not in str(result):
-                    raise result
-                ensure_group(self.redis, lane, self.group)  # Redis lost it: read next time
-                continue
-            entries.extend(self._entries(result))
-        waiting = any(n for n in results[len(open_lanes):] if isinstance(n, int))
-        return entries, waiting
+        return self._entries(lanes.read_each(self.redis, self.group, self.name, wanted)), held
 
     def _room(self, known: dict[str, str]) -> dict[str, int]:
         """lane -> how many more of its tenant's e-mails may be stored now."""
@@ -220,10 +207,15 @@ class Ingress:
         """Entries a dead consumer read but never acknowledged."""
         taken: list[Entry] = []
         for stream in [*self.channels, *self._lanes()]:
-            result = self.redis.xautoclaim(
-                stream, self.group, self.name, CLAIM_IDLE_MS, "0-0",
-                count=self.settings.ingress_batch_size,
-            )
+            try:
+                result = self.redis.xautoclaim(
+                    stream, self.group, self.name, CLAIM_IDLE_MS, "0-0",
+                    count=self.settings.ingress_batch_size,
+                )
+            except redis.ResponseError as exc:
+                if stream in self.channels or not lanes.is_missing(exc):
+                    raise
+                continue  # a lane pruned since it was listed: nothing was pending in it
             if stream == self.email_stream:  # taken over, now ours: move them to their lanes
                 self._split("0", None)
                 continue
@@ -334,10 +326,15 @@ class Ingress:
         streams = [s for s in self.channels if s != self.email_stream] + list(self._lanes())
         for stream in streams:
             channel = self.channels.get(stream, Channel.EMAIL)
-            pending = self.redis.xpending_range(
-                stream, self.group, min="-", max="+",
-                count=self.settings.ingress_batch_size, consumername=self.name,
-            )
+            try:
+                pending = self.redis.xpending_range(
+                    stream, self.group, min="-", max="+",
+                    count=self.settings.ingress_batch_size, consumername=self.name,
+                )
+            except redis.ResponseError as exc:
+                if stream in self.channels or not lanes.is_missing(exc):
+                    raise
+                continue  # a lane pruned since it was listed: nothing was pending in it
             for item in pending:
                 if item["times_delivered"] < MAX_DELIVERIES:
                     continue
@@ -383,13 +380,17 @@ class Ingress:
         log.info("ingress.stopped", consumer=self.name)
 
     def _trim_now_and_then(self) -> None:
-        """Keep Redis bounded: drop inbound entries every group acknowledged long enough ago."""
+        """Keep Redis bounded: drop inbound entries every group acknowledged long enough ago,
+        then the tenant lanes left empty (one-off clients would otherwise leave one each)."""
         s = self.settings
         if time.monotonic() - self._last_trim < s.inbound_trim_every_seconds:
             return
         self._last_trim = time.monotonic()
         for stream in self.channels:
             trim_acknowledged(self.redis, stream, s.inbound_retention_seconds)
+        if self.email_stream:
+            if pruned := lanes.prune(self.redis, self.email_stream, self.group):
+                log.info("ingress.lanes.pruned", count=pruned)
 
     def _wait_for_services(self, stop: threading.Event) -> None:
         """Postgres or Redis is down: entries stay pending, untouched, until both answer again
