@@ -35,6 +35,7 @@ Run from the repository root:
     .venv/bin/python bench/throughput.py --events 5000 --latency 0
     .venv/bin/python bench/throughput.py --events 3000 --latency 1 --concurrency 200 --workers 2
     .venv/bin/python bench/throughput.py --events 1200 --rate 20 --latency 1 --workers 2
+    .venv/bin/python bench/throughput.py --events 3000 --latency 1 --procfile   # as deployed
     .venv/bin/python bench/throughput.py --events 3000 --workers 2 --wait-quiet 600 --profile-dir /tmp/prof
 """
 
@@ -44,6 +45,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import signal
 import socket
 import subprocess
@@ -105,6 +107,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=200, help="pool size of each worker")
     p.add_argument("--workers", type=int, default=1, help="number of worker processes")
     p.add_argument("--pool", default="threads", help="celery pool (threads, prefork, solo, ...)")
+    p.add_argument("--procfile", action="store_true",
+                   help="run the worker processes the Procfile declares, with its arguments "
+                        "(ignores --workers, --concurrency and --pool)")
     p.add_argument("--chat-share", type=float, default=0.7, help="share of events that are chat")
     p.add_argument("--leads", type=int, default=1000, help="distinct leads the events come from")
     p.add_argument("--warmup", type=int, default=50, help="unmeasured events sent first")
@@ -239,6 +244,18 @@ def ingress_ready(r: redis.Redis) -> bool:
     return processes.ingress_ready(r, (CHAT_STREAM, EMAIL_STREAM), CONSUMER_GROUP)
 
 
+def procfile_workers() -> list[list[str]]:
+    """The worker processes exactly as the Procfile declares them (one of each line that runs
+    `agent-runtime worker`), so --procfile measures the deployment that ships."""
+    commands = []
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        _, _, command = line.partition(":")
+        argv = shlex.split(command)
+        if argv[:2] == ["agent-runtime", "worker"]:
+            commands.append([CLI, *argv[1:]])
+    return commands
+
+
 def start_deployment(
     args: argparse.Namespace, procs: Processes, r: redis.Redis, llm_port: int
 ) -> tuple[Proc, Proc, list[Proc]]:
@@ -251,14 +268,15 @@ def start_deployment(
 
     ingress = procs.start("ingress", [CLI, "ingress"])
     host = socket.gethostname()
-    names = [f"bench{i}@{host}" for i in range(1, args.workers + 1)]
+    if args.procfile:
+        commands = procfile_workers()
+    else:
+        commands = [[CLI, "worker", f"--pool={args.pool}", f"--concurrency={args.concurrency}"]
+                    for _ in range(args.workers)]
+    names = [f"bench{i}@{host}" for i in range(1, len(commands) + 1)]
     workers = [
-        procs.start(
-            f"worker{i}",
-            [CLI, "worker", f"--pool={args.pool}", f"--concurrency={args.concurrency}",
-             "-n", f"bench{i}@%h"],
-        )
-        for i in range(1, args.workers + 1)
+        procs.start(f"worker{i}", [*argv, "-n", f"bench{i}@%h"])
+        for i, argv in enumerate(commands, start=1)
     ]
     wait_until("ingress", lambda: ingress_ready(r), 60, procs)
     broker = REDIS_URL.format(db=args.redis_db)
@@ -698,6 +716,7 @@ def summarize(
         db=db,
         config={
             "pool": args.pool, "concurrency": args.concurrency, "workers": args.workers,
+            "procfile": args.procfile,
             "latency_s": args.latency, "rate": args.rate or "max", "cores": os.cpu_count(),
             "extra_env": args.extra_env, "revision": args.revision,
         },
@@ -708,7 +727,9 @@ def print_table(res: Result) -> None:
     c = res.config
     rows = [
         ("code revision", c["revision"]),
-        ("pool / concurrency / workers", f"{c['pool']} / {c['concurrency']} / {c['workers']}"),
+        ("pool / concurrency / workers", "the Procfile's: " + ", ".join(
+            " ".join(w[1:]) for w in procfile_workers()) if c.get("procfile")
+         else f"{c['pool']} / {c['concurrency']} / {c['workers']}"),
         ("fake LLM latency", f"{c['latency_s']} s"),
         ("send rate", f"{c['rate']} events/s (sent in {res.send_s} s)"),
         ("events", res.events),
@@ -770,7 +791,8 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
     t = time.time()
     llm, ingress, workers = start_deployment(args, procs, r, llm_port)
     print(f"[bench] deployment ready in {time.time() - t:.1f}s "
-          f"({args.workers} worker(s), pool={args.pool}, concurrency={args.concurrency})")
+          + ("(the Procfile's workers)" if args.procfile else
+             f"({args.workers} worker(s), pool={args.pool}, concurrency={args.concurrency})"))
 
     sampler = Sampler(
         {"ingress": ingress.pid, "fake_llm": llm.pid}
