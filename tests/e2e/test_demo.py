@@ -19,6 +19,27 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 BIN = str(Path(sys.executable).parent / "agent-runtime")
+
+
+def _as_from_a_terminal() -> None:
+    """Ctrl-C reaches the command as from a terminal: a test run started in the background by
+    a non-interactive shell has SIGINT ignored, and a child inherits that across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _stop_with_ctrl_c(proc: subprocess.Popen, running: list[psutil.Process]) -> str:
+    """SIGINT, as Ctrl-C sends; its output. If it has not stopped within a minute, everything
+    it started is killed (so later tests do not run beside it) and the test fails."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        for p in [*running, psutil.Process(proc.pid)]:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        raise
 # Pointing at nothing: the demo must not need (or touch) the machine's own services.
 ENV = {**os.environ, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
        "REDIS_URL": "redis://127.0.0.1:1/0", "LLM_MODEL": "", "COLUMNS": "200",
@@ -74,7 +95,7 @@ def test_demo_prints_drafts_made_by_the_real_processes_and_leaves_nothing_behind
 
 def test_ctrl_c_during_the_demo_stops_every_process_it_started():
     proc = subprocess.Popen([BIN, "demo"], env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=_as_from_a_terminal)
     lines = []
     for line in proc.stdout:  # wait until the servers and some processes are up
         lines.append(line)
@@ -83,8 +104,7 @@ def test_ctrl_c_during_the_demo_stops_every_process_it_started():
     root = _demo_dir("".join(lines))
     running = _descendants_and_servers(proc.pid, root)
     assert any("postgres" in " ".join(p.cmdline()) for p in running)
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    rest = proc.communicate(timeout=60)[0]
+    rest = _stop_with_ctrl_c(proc, running)
     assert proc.returncode == 0, rest
     assert "stopped everything the demo started" in rest
     psutil.wait_procs(running, timeout=10)
@@ -111,7 +131,8 @@ def _up(data_dir: Path, ports: list[int]
     proc = subprocess.Popen(
         [BIN, "up", "--data-dir", str(data_dir), "--pg-port", str(ports[0]),
          "--redis-port", str(ports[1]), "--api-port", str(ports[2])],
-        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_as_from_a_terminal)
     env: dict[str, str] = {}
     console: tuple[str, ...] = ()
     lines = []
@@ -177,8 +198,7 @@ def test_up_keeps_its_data_across_a_restart_and_stops_cleanly(tmp_path):
             time.sleep(0.5)
     finally:
         running = _descendants_and_servers(proc.pid, str(data_dir))
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        _stop_with_ctrl_c(proc, running)
     assert proc.returncode == 0
     psutil.wait_procs(running, timeout=10)
     assert _descendants_and_servers(proc.pid, str(data_dir)) == []
@@ -194,7 +214,6 @@ def test_up_keeps_its_data_across_a_restart_and_stops_cleanly(tmp_path):
         refused = _sign_in(url, dealer, name, secret)
         assert refused.url.path == "/login" and "Unknown dealer, name or secret" in refused.text
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        _stop_with_ctrl_c(proc, _descendants_and_servers(proc.pid, str(data_dir)))
     assert proc.returncode == 0
     assert _descendants_and_servers(proc.pid, str(data_dir)) == []
