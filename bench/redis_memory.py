@@ -100,10 +100,7 @@ def consume(r: redis.Redis) -> None:
 
 def lengths(r: redis.Redis) -> str:
     known = lanes.lanes(r, tp.EMAIL_STREAM)
-    pipe = r.pipeline(transaction=False)
-    for lane in known:
-        pipe.xlen(lane)
-    lane_total = sum(pipe.execute()) if known else 0
+    lane_total = sum(lanes.lengths(r, list(known)))
     return (f"chat {r.xlen(tp.CHAT_STREAM)}, e-mail {r.xlen(tp.EMAIL_STREAM)}, "
             f"in lanes {lane_total}; {len(known)} lanes, {r.dbsize()} keys")
 

@@ -244,9 +244,13 @@ def ingress_ready(r: redis.Redis) -> bool:
     return processes.ingress_ready(r, (CHAT_STREAM, EMAIL_STREAM), CONSUMER_GROUP)
 
 
-def procfile_workers() -> list[list[str]]:
-    """The worker processes exactly as the Procfile declares them (one of each line that runs
-    `agent-runtime worker`), so --procfile measures the deployment that ships."""
+def worker_commands(args: argparse.Namespace) -> list[list[str]]:
+    """The worker processes to start: with --procfile exactly as the Procfile declares them (one
+    of each line that runs `agent-runtime worker`, so it measures the deployment that ships),
+    else --workers alike ones."""
+    if not args.procfile:
+        return [[CLI, "worker", f"--pool={args.pool}", f"--concurrency={args.concurrency}"]
+                for _ in range(args.workers)]
     commands = []
     for line in (ROOT / "Procfile").read_text().splitlines():
         _, _, command = line.partition(":")
@@ -254,6 +258,12 @@ def procfile_workers() -> list[list[str]]:
         if argv[:2] == ["agent-runtime", "worker"]:
             commands.append([CLI, *argv[1:]])
     return commands
+
+
+def workers_label(args: argparse.Namespace) -> str:
+    if args.procfile:
+        return "the Procfile's: " + ", ".join(" ".join(argv[1:]) for argv in args.worker_commands)
+    return f"{args.pool} / {args.concurrency} / {args.workers}"
 
 
 def start_deployment(
@@ -268,15 +278,10 @@ def start_deployment(
 
     ingress = procs.start("ingress", [CLI, "ingress"])
     host = socket.gethostname()
-    if args.procfile:
-        commands = procfile_workers()
-    else:
-        commands = [[CLI, "worker", f"--pool={args.pool}", f"--concurrency={args.concurrency}"]
-                    for _ in range(args.workers)]
-    names = [f"bench{i}@{host}" for i in range(1, len(commands) + 1)]
+    names = [f"bench{i}@{host}" for i in range(1, len(args.worker_commands) + 1)]
     workers = [
         procs.start(f"worker{i}", [*argv, "-n", f"bench{i}@%h"])
-        for i, argv in enumerate(commands, start=1)
+        for i, argv in enumerate(args.worker_commands, start=1)
     ]
     wait_until("ingress", lambda: ingress_ready(r), 60, procs)
     broker = REDIS_URL.format(db=args.redis_db)
@@ -716,7 +721,7 @@ def summarize(
         db=db,
         config={
             "pool": args.pool, "concurrency": args.concurrency, "workers": args.workers,
-            "procfile": args.procfile,
+            "procfile": args.procfile, "workers_label": workers_label(args),
             "latency_s": args.latency, "rate": args.rate or "max", "cores": os.cpu_count(),
             "extra_env": args.extra_env, "revision": args.revision,
         },
@@ -727,9 +732,7 @@ def print_table(res: Result) -> None:
     c = res.config
     rows = [
         ("code revision", c["revision"]),
-        ("pool / concurrency / workers", "the Procfile's: " + ", ".join(
-            " ".join(w[1:]) for w in procfile_workers()) if c.get("procfile")
-         else f"{c['pool']} / {c['concurrency']} / {c['workers']}"),
+        ("pool / concurrency / workers", c["workers_label"]),
         ("fake LLM latency", f"{c['latency_s']} s"),
         ("send rate", f"{c['rate']} events/s (sent in {res.send_s} s)"),
         ("events", res.events),
@@ -791,8 +794,7 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
     t = time.time()
     llm, ingress, workers = start_deployment(args, procs, r, llm_port)
     print(f"[bench] deployment ready in {time.time() - t:.1f}s "
-          + ("(the Procfile's workers)" if args.procfile else
-             f"({args.workers} worker(s), pool={args.pool}, concurrency={args.concurrency})"))
+          f"(workers: {workers_label(args)})")
 
     sampler = Sampler(
         {"ingress": ingress.pid, "fake_llm": llm.pid}
@@ -851,6 +853,7 @@ def run(args: argparse.Namespace, procs: Processes, db_name: str, llm_port: int)
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.worker_commands = worker_commands(args)
     args.revision = git_revision()  # before any process imports the code
     db_name = f"bench_{os.getpid()}"
     llm_port = args.llm_port or free_port()

@@ -20,6 +20,11 @@ pytestmark = pytest.mark.e2e
 
 BIN = str(Path(sys.executable).parent / "agent-runtime")
 
+# Pointing at nothing: the demo must not need (or touch) the machine's own services.
+ENV = {**os.environ, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+       "REDIS_URL": "redis://127.0.0.1:1/0", "LLM_MODEL": "", "COLUMNS": "200",
+       "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+
 
 def _as_from_a_terminal() -> None:
     """Ctrl-C reaches the command as from a terminal: a test run started in the background by
@@ -40,10 +45,6 @@ def _stop_with_ctrl_c(proc: subprocess.Popen, running: list[psutil.Process]) -> 
             except psutil.NoSuchProcess:
                 pass
         raise
-# Pointing at nothing: the demo must not need (or touch) the machine's own services.
-ENV = {**os.environ, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-       "REDIS_URL": "redis://127.0.0.1:1/0", "LLM_MODEL": "", "COLUMNS": "200",
-       "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
 
 
 def _descendants_and_servers(pid: int, root_hint: str) -> list[psutil.Process]:

@@ -139,14 +139,14 @@ def read_each(
     return replies
 
 
-def any_waiting(client: redis.Redis, names: list[str]) -> bool:
-    """Whether any of these lanes holds an entry."""
+def lengths(client: redis.Redis, names: list[str]) -> list[int]:
+    """How many entries each of these lanes holds (one pipeline; 0 for a missing lane)."""
     if not names:
-        return False
+        return []
     pipe = client.pipeline(transaction=False)
     for lane in names:
         pipe.xlen(lane)
-    return any(pipe.execute())
+    return pipe.execute()
 
 
 def prune(client: redis.Redis, stream: str, group: str) -> int:

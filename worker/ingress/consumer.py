@@ -137,7 +137,7 @@ class Ingress:
             return entries
         # Nothing to store: wait for new e-mail, or (a tenant with a backlog but no room)
         # a short while for the workers to take its waiting e-mails.
-        waiting = lanes.any_waiting(self.redis, held)
+        waiting = any(lanes.lengths(self.redis, held))
         self._split(">", min(block_ms, HELD_POLL_MS) if waiting else block_ms)
         return self._read_lanes()[0]
 
