@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,8 +15,17 @@ AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 def wait(driver, condition, seconds: float = 20):  # noqa: ANN001, ANN202
     """Until `condition` holds; an element replaced meanwhile (a page load, an htmx swap) is
     looked up again at the next poll rather than failing the test."""
+    def settled(d):  # noqa: ANN001, ANN202
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            # chromedriver's way of saying "stale" when a node is swapped out mid-command.
+            if "does not belong to the document" in str(exc):
+                return False
+            raise
+
     return WebDriverWait(driver, seconds, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+                         ignored_exceptions=(StaleElementReferenceException,)).until(settled)
 
 
 def sign_in(driver, base: str, client_id: str, name: str, secret: str) -> None:  # noqa: ANN001
