@@ -74,6 +74,7 @@ class Runtime:
     def close(self) -> None:
         if self.listener is not None:
             self.listener.stop()
+        self.store.close()
         self.engine.dispose()
         self.redis.close()
 
@@ -140,7 +141,8 @@ def bootstrap(
         limits=ClientLimits(
             client, limits_storage_uri or settings.redis_url, settings.redis_namespace
         ),
-        store=SqlDraftStore(sessions, settings.recall_budget_seconds),
+        store=SqlDraftStore(sessions, settings.recall_budget_seconds,
+                            settings.outbox_mark_every_seconds),
         recall=functools.partial(
             recall_for, limit=settings.recall_limit,
             budget_seconds=settings.recall_budget_seconds, embedder=embedder,

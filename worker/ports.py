@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,8 +70,11 @@ class Dispatcher(Protocol):
 
 
 class Publisher(Protocol):
-    def publish(self, stream: str, payloads: list[dict]) -> None:
-        """Append each payload to `stream`, in order."""
+    def publish(
+        self, stream: str, payloads: list[dict], notices: Sequence[tuple[str, dict]] = ()
+    ) -> None:
+        """Append each payload to `stream`, in order, and publish each (channel, payload) of
+        `notices` on its pub/sub channel (no delivery guarantee) — all in one round trip."""
 
     def notify(self, channel: str, payload: dict) -> None:
         """Publish one payload on a pub/sub channel (no delivery guarantee)."""
@@ -152,7 +155,11 @@ class DraftStore(Protocol):
     def mark_published(
         self, client_id: str, draft_ids: list[str], stream: str | None = None
     ) -> None:
-        """The drafts' outbox rows (of `stream`, if given) reached their outbound stream."""
+        """The drafts' outbox rows (of `stream`, if given) reached their outbound stream. May
+        be written a moment later, in a batch (see `close`)."""
+
+    def close(self) -> None:
+        """Write what is still held (publication marks); the process is stopping."""
 
 
 # Recall for one claimed message, inside its claim's transaction, given its lead key: what the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     retry_failed_after_seconds: float = 60.0
     max_draft_attempts: int = 5
     outbox_sweep_after_seconds: float = 10.0
+    # Drafts' outbox rows are marked published in batches this often (0: each at once). Kept
+    # under half the relay's grace above: a mark not yet written when the relay looks means
+    # the draft is published twice (consumers dedupe on draftId, but it is noise).
+    outbox_mark_every_seconds: float = Field(default=0.2, ge=0)
     # Beat's schedule.
     reprocess_every_seconds: float = 30.0
     # How often beat applies the clients' retentionDays (privacy.retention).
@@ -144,6 +148,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
+
+    @model_validator(mode="after")
+    def _marks_before_the_relay(self) -> Settings:
+        if self.outbox_mark_every_seconds > self.outbox_sweep_after_seconds / 2:
+            raise ValueError(
+                f"OUTBOX_MARK_EVERY_SECONDS ({self.outbox_mark_every_seconds}) must be at most "
+                f"half of OUTBOX_SWEEP_AFTER_SECONDS ({self.outbox_sweep_after_seconds}): the "
+                "relay would publish drafts again before their marks are written")
+        return self
 
     @property
     def celery_broker_url(self) -> str:

@@ -57,6 +57,7 @@ def test_draft_is_written_in_the_clients_voice_and_published(rt):
     assert draft["model"] == "openai/primary" and draft["degraded"] is False
     assert draft["usage"]["promptTokens"] > 0 and draft["usage"]["completionTokens"] > 0
     assert draft["status"] == "pending_review"
+    rt.store.flush()  # publication marks are written in batches
     with rt.sessions() as s:
         assert s.scalar(select(Outbox.published_at)) is not None
         call = s.scalar(select(LlmCall))
@@ -186,10 +187,10 @@ def test_client_without_config_gets_conservative_defaults(rt):
 
 
 def test_outbox_rows_left_unpublished_are_relayed_once(make_runtime):
-    rt = make_runtime(outbox_sweep_after_seconds=0)
+    rt = make_runtime(outbox_sweep_after_seconds=0, outbox_mark_every_seconds=0)
 
     class BrokenPublisher:
-        def publish(self, stream, payloads):  # noqa: ANN001
+        def publish(self, stream, payloads, notices=()):  # noqa: ANN001
             raise ConnectionError("redis went away")
 
     working = rt.publisher

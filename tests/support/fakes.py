@@ -4,6 +4,7 @@ asserts what a user would notice (a draft, a failure and its retry time, a publi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -97,6 +98,9 @@ class FakeStore:
     ) -> None:
         self.published.update(draft_ids)
 
+    def close(self) -> None:
+        pass
+
 
 @dataclass
 class FakeConfigs:
@@ -160,8 +164,11 @@ class FakePublisher:
     streams: dict[str, list[dict]] = field(default_factory=dict)
     notified: list[tuple[str, dict]] = field(default_factory=list)
 
-    def publish(self, stream: str, payloads: list[dict]) -> None:
+    def publish(
+        self, stream: str, payloads: list[dict], notices: Sequence[tuple[str, dict]] = ()
+    ) -> None:
         self.streams.setdefault(stream, []).extend(payloads)
+        self.notified.extend(notices)
 
     def notify(self, channel: str, payload: dict) -> None:
         self.notified.append((channel, payload))

@@ -68,8 +68,10 @@ def test_a_burst_window_becomes_the_tasks_countdown_and_a_batch_is_one_publish_b
                                    Handover("dealer-a", "m2", "email")])
     CeleryDispatcher(app).enqueue([])
     assert app.sent == [
-        (DRAFT_MESSAGE, {"args": ("dealer-a", "m1"), "queue": "drafts.chat", "countdown": 2.0}),
-        (DRAFT_MESSAGE, {"args": ("dealer-a", "m2"), "queue": "drafts.email", "countdown": None}),
+        (DRAFT_MESSAGE, {"args": ("dealer-a", "m1"), "queue": "drafts.chat", "countdown": 2.0,
+                         "argsrepr": "('dealer-a', 'm1')", "kwargsrepr": "{}"}),
+        (DRAFT_MESSAGE, {"args": ("dealer-a", "m2"), "queue": "drafts.email", "countdown": None,
+                         "argsrepr": "('dealer-a', 'm2')", "kwargsrepr": "{}"}),
     ]
     assert app.batches == [["m1", "m2"]]
 

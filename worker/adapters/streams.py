@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import orjson
 import redis
@@ -61,9 +62,12 @@ class RedisStreamPublisher:
     def __init__(self, client: redis.Redis):
         self._client = client
 
-    def publish(self, stream: str, payloads: list[dict]) -> None:
-        if not payloads:
+    def publish(
+        self, stream: str, payloads: list[dict], notices: Sequence[tuple[str, dict]] = ()
+    ) -> None:
+        if not payloads and not notices:
             return
+        # One pipeline: a draft's XADD and its pub/sub notices cost one round trip, not three.
         pipe = self._client.pipeline(transaction=False)
         for payload in payloads:
             pipe.xadd(
@@ -72,6 +76,8 @@ class RedisStreamPublisher:
                 maxlen=OUTBOUND_MAXLEN,
                 approximate=True,
             )
+        for channel, payload in notices:
+            pipe.publish(channel, orjson.dumps(payload))
         pipe.execute()
 
     def notify(self, channel: str, payload: dict) -> None:

@@ -23,7 +23,11 @@ def review_channel(client_id: str) -> str:
 
 def notify_review(publisher: Publisher, client_id: str, draft_id: str, status: str) -> None:
     """Fire and forget: a console that misses it catches up on its periodic re-check."""
-    publisher.notify(review_channel(client_id), {"draftId": draft_id, "status": status})
+    publisher.notify(*_review_notice(client_id, draft_id, status))
+
+
+def _review_notice(client_id: str, draft_id: str, status: str) -> tuple[str, dict]:
+    return review_channel(client_id), {"draftId": draft_id, "status": status}
 
 
 def publish_drafts(
@@ -31,10 +35,8 @@ def publish_drafts(
 ) -> None:
     """Publish right after the draft's transaction committed. If this fails or the process dies
     first, the outbox relay publishes the row later."""
-    publisher.publish(stream, payloads)
-    _notify_chat(publisher, payloads)
+    publisher.publish(stream, payloads, _notices(payloads))
     store.mark_published(client_id, [p["draftId"] for p in payloads], stream)
-    _notify_review(publisher, payloads)
 
 
 def publish_decision(
@@ -85,10 +87,8 @@ def relay_outbox(
             for row in rows:
                 by_stream[row.stream].append(row.payload)
             for stream, payloads in by_stream.items():
-                publisher.publish(stream, payloads)
-                if stream == settings.outbound_stream:
-                    _notify_chat(publisher, payloads)
-                    _notify_review(publisher, payloads)
+                notices = _notices(payloads) if stream == settings.outbound_stream else []
+                publisher.publish(stream, payloads, notices)
             by_client: dict[tuple[str, str], list[str]] = defaultdict(list)
             for row in rows:
                 by_client[(row.client_id, row.stream)].append(row.draft_id)
@@ -99,15 +99,12 @@ def relay_outbox(
             return published
 
 
-def _notify_chat(publisher: Publisher, payloads: list[dict]) -> None:
-    """Chat drafts also go straight to their conversation's channel (fire and forget: the
-    stream entry is the record; pub/sub only saves the chat server a poll)."""
-    for payload in payloads:
-        if payload.get("channel") == "chat" and payload.get("conversationId"):
-            publisher.notify(chat_channel(payload["conversationId"]), payload)
-
-
-def _notify_review(publisher: Publisher, payloads: list[dict]) -> None:
-    for payload in payloads:
-        notify_review(publisher, payload["clientId"], payload["draftId"],
-                      payload.get("status", ""))
+def _notices(payloads: list[dict]) -> list[tuple[str, dict]]:
+    """What a draft's publication tells besides its stream entry: chat drafts go straight to
+    their conversation's channel (the stream entry is the record; pub/sub only saves the chat
+    server a poll), and the client's open review consoles hear their queue changed."""
+    notices = [(chat_channel(p["conversationId"]), p) for p in payloads
+               if p.get("channel") == "chat" and p.get("conversationId")]
+    notices += [_review_notice(p["clientId"], p["draftId"], p.get("status", ""))
+                for p in payloads]
+    return notices

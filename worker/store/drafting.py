@@ -1,7 +1,7 @@
 """worker.ports.DraftStore on Postgres: each call one transaction over the tables it touches
 (inbound message, draft, outbox, call audit), each table written by its own store module. A
-draft takes two: claim + recall, then draft + outbox + audit + lease release (and a third, small
-one, once it is published)."""
+draft takes two: claim + recall, then draft + outbox + audit + lease release; its publication
+mark is written later, with other drafts' marks."""
 
 from __future__ import annotations
 
@@ -13,15 +13,22 @@ from worker.errors import RecallTimedOut
 from worker.logs import log
 from worker.ports import CallAudit, Claimed, DraftRecord, Recall
 from worker.statuses import DraftStatus
-from worker.store import drafts, llm_calls, message_states, messages, outbox, tenancy
+from worker.store import drafts, llm_calls, message_states, outbox, tenancy
 from worker.store.models import InboundMessage
+from worker.store.published_marks import PublishedMarks
 
 
 class SqlDraftStore:
-    def __init__(self, sessions: sessionmaker[Session], recall_budget_seconds: float | None = None):
-        """`recall_budget_seconds`: the claim transaction's statement_timeout (None: none)."""
+    def __init__(
+        self, sessions: sessionmaker[Session], recall_budget_seconds: float | None = None,
+        mark_every_seconds: float = 0.0,
+    ):
+        """`recall_budget_seconds`: the claim transaction's statement_timeout (None: none).
+        `mark_every_seconds`: publication marks are written in batches this often (0: each at
+        once; worker/store/published_marks.py)."""
         self._sessions = sessions
         self._recall_budget = recall_budget_seconds
+        self._marks = PublishedMarks(sessions, mark_every_seconds)
 
     def claim(
         self, client_id: str, message_id: str, lease_seconds: int, owner: str, recall: Recall
@@ -65,14 +72,13 @@ class SqlDraftStore:
         with self._sessions.begin() as session:
             llm_calls.write_calls(session, client_id, message.id, columns.get("config_id"),
                                   record.calls)
-            if messages.has_newer_in_conversation(session, client_id, message):
-                columns = {**columns, "status": stale_status}
-            if not drafts.insert_draft(session, client_id, message.id, columns):
+            status = drafts.insert_draft(session, client_id, message, columns, stale_status)
+            if status is None:
                 return None
-            if columns["status"] == DraftStatus.PENDING_REVIEW:
+            if status == DraftStatus.PENDING_REVIEW:
                 outbox.add(session, client_id, columns["id"], stream, record.outbox_payload)
             message_states.mark_drafted(session, client_id, message.id)
-        return columns["status"]
+        return status
 
     def record_failure(
         self, message: InboundMessage, *, kind: str, error: str,
@@ -86,5 +92,11 @@ class SqlDraftStore:
     def mark_published(
         self, client_id: str, draft_ids: list[str], stream: str | None = None
     ) -> None:
-        with self._sessions.begin() as session:
-            outbox.mark_published(session, client_id, draft_ids, stream)
+        self._marks.add(client_id, draft_ids, stream)
+
+    def flush(self) -> None:
+        """Write the publication marks collected so far."""
+        self._marks.flush()
+
+    def close(self) -> None:
+        self._marks.close()

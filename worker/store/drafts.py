@@ -4,30 +4,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy import JSON, String, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.statuses import DraftStatus
 from worker.store.models import Draft, InboundMessage
-from worker.store import tenancy
+from worker.store import sql, tenancy
 
 
 
-def insert_draft(session: Session, client_id: str, message_id: str, columns: dict[str, Any]) -> bool:
-    """False (and nothing written) when the message already has a draft."""
+def insert_draft(
+    session: Session, client_id: str, message: InboundMessage, columns: dict[str, Any],
+    stale_status: str,
+) -> str | None:
+    """Store the draft of `message` (`columns`: its columns, any of _INSERTED left out is
+    NULL) and return the status it got: `columns["status"]`, or `stale_status` when the lead wrote again
+    in the message's conversation meanwhile (decided in the same statement). None, and
+    nothing written, when the message already has a draft."""
     tenancy.bind(session, client_id)
-    # Core, not ORM-enabled, DML on the drafting hot path: the same SQL, without the ORM's
-    # bulk-persistence machinery (py-spy: most of a save's worker CPU).
-    table = Draft.__table__
-    inserted = session.scalar(
-        insert(table)
-        .values(client_id=client_id, inbound_message_id=message_id, **columns)
-        .on_conflict_do_nothing(index_elements=["inbound_message_id"])
-        .returning(table.c.id)
-    )
-    return inserted is not None
+    params = {name: columns.get(name) for name in _INSERTED}
+    if unknown := columns.keys() - params.keys():
+        raise ValueError(f"not a draft column at insert: {sorted(unknown)}")
+    for name in _JSON:
+        if params[name] is not None:
+            params[name] = sql.json(params[name])
+    params.update(client_id=client_id, message_id=message.id, stale=stale_status,
+                  conversation=message.conversation_id)
+    return sql.run(session, _INSERT, params).scalar()
+
+
+# Hand-written: every draft runs it (worker/store/sql.py). Ids are ULIDs, ordered by arrival,
+# so "newer" does not trust the producers' clocks; a message without a conversation has none.
+# Every column but the keys given apart and the review's, which a new draft has not got yet.
+_INSERTED = [c.name for c in Draft.__table__.columns if c.name not in {
+    "client_id", "inbound_message_id",
+    "edited_text", "edit_distance", "rejection_reason", "reviewed_at", "reviewed_by"}]
+_JSON = [c.name for c in Draft.__table__.columns
+         if c.name in _INSERTED and isinstance(c.type, JSON)]
+_INSERT = (
+    "INSERT INTO drafts (client_id, inbound_message_id, " + ", ".join(_INSERTED) + ") "
+    # Typed: each of these parameters is used twice, and Postgres must deduce one type.
+    "VALUES (%(client_id)s::varchar, %(message_id)s::varchar, " + ", ".join(
+        "CASE WHEN EXISTS (SELECT 1 FROM inbound_messages AS newer"
+        " WHERE newer.client_id = %(client_id)s::varchar"
+        " AND newer.conversation_id = %(conversation)s::varchar"
+        " AND newer.id > %(message_id)s::varchar) THEN %(stale)s::varchar"
+        " ELSE %(status)s::varchar END"
+        if name == "status" else f"%({name})s" for name in _INSERTED) + ") "
+    "ON CONFLICT (inbound_message_id) DO NOTHING RETURNING status"
+)
 
 
 def withdraw_pending(

@@ -33,12 +33,17 @@ def claim_document(
     session: Session, client_id: str, document_id: str, owner: str, lease_seconds: int
 ) -> Claim | None:
     tenancy.bind(session, client_id)
-    row = leases.claim(
-        session, KbDocument, [KbDocument.client_id == client_id, KbDocument.id == document_id],
-        ready=KbDocument.status == QUEUED, working=PROCESSING, owner=owner,
-        lease_seconds=lease_seconds, returning=(KbDocument.kind, KbDocument.content_version),
-    )
-    return Claim(row.kind, row.content_version) if row else None
+    row = leases.claim(session, _CLAIM, owner=owner, lease_seconds=lease_seconds,
+                       client_id=client_id, document_id=document_id)
+    return Claim(*row) if row else None
+
+
+_CLAIM = leases.claim_sql(
+    "kb_documents",
+    where="kb_documents.client_id = %(client_id)s AND kb_documents.id = %(document_id)s",
+    ready=f"kb_documents.status = '{QUEUED}'", working=PROCESSING,
+    returning="kb_documents.kind, kb_documents.content_version",
+)
 
 
 def load_content(session: Session, client_id: str, document_id: str, version: int) -> bytes | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from worker.ports import CallAudit
-from worker.store.models import LlmCall, new_id, utcnow
-from worker.store import tenancy
-
+from worker.store import sql, tenancy
+from worker.store.models import new_id, utcnow
 
 
 def write_calls(
@@ -21,25 +19,29 @@ def write_calls(
     tenancy.bind(session, client_id)
     if not calls:
         return
-    session.execute(
-        insert(LlmCall.__table__).values(  # Core: see drafts.insert_draft
+    sql.run(session, _INSERT, {
+        "client_id": client_id, "message_id": message_id, "config_id": config_id,
+        "now": utcnow(),
+        "ids": [new_id() for _ in calls],
+        "models": [c.model for c in calls],
+        "attempts": [c.attempt for c in calls],
+        "latencies": [c.latency_ms for c in calls],
+        "prompt_tokens": [c.prompt_tokens for c in calls],
+        "completion_tokens": [c.completion_tokens for c in calls],
+        "costs": [c.cost_usd for c in calls],
+        "errors": [c.error and c.error[:2000] for c in calls],
+    })
 
-            [
-                {
-                    "id": new_id(),
-                    "client_id": client_id,
-                    "inbound_message_id": message_id,
-                    "config_id": config_id,
-                    "model": c.model,
-                    "attempt": c.attempt,
-                    "latency_ms": c.latency_ms,
-                    "prompt_tokens": c.prompt_tokens,
-                    "completion_tokens": c.completion_tokens,
-                    "cost_usd": c.cost_usd,
-                    "error": c.error and c.error[:2000],
-                    "created_at": utcnow(),
-                }
-                for c in calls
-            ]
-        )
-    )
+
+# Hand-written, one statement text however many calls a draft made (worker/store/sql.py).
+_INSERT = (
+    "INSERT INTO llm_calls (id, client_id, inbound_message_id, config_id, model, attempt, "
+    "latency_ms, prompt_tokens, completion_tokens, cost_usd, error, created_at) "
+    "SELECT c.id, %(client_id)s::varchar, %(message_id)s::varchar, %(config_id)s::varchar, "
+    "c.model, c.attempt, c.latency_ms, c.prompt_tokens, c.completion_tokens, c.cost_usd, "
+    "c.error, %(now)s "
+    "FROM unnest(%(ids)s::varchar[], %(models)s::varchar[], %(attempts)s::int[], "
+    "%(latencies)s::int[], %(prompt_tokens)s::int[], %(completion_tokens)s::int[], "
+    "%(costs)s::float8[], %(errors)s::text[]) "
+    "AS c(id, model, attempt, latency_ms, prompt_tokens, completion_tokens, cost_usd, error)"
+)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from worker.statuses import RETRYABLE, FailureKind, MessageStatus
-from worker.store import leases
-from worker.store.models import InboundMessage, Lead, utcnow
+from worker.store import leases, sql
+from worker.store.models import InboundMessage, utcnow
 from worker.store import tenancy
 
 
@@ -26,46 +26,36 @@ def claim_message(
     after the database came back.
     """
     tenancy.bind(session, client_id)
-    ready = or_(
-        InboundMessage.status == MessageStatus.RECEIVED,
-        and_(InboundMessage.status == MessageStatus.FAILED,
-             InboundMessage.failure_kind.in_(RETRYABLE)),
-    )
-    row = leases.claim(
-        session, InboundMessage,
-        [InboundMessage.client_id == client_id, InboundMessage.id == message_id],
-        ready=ready, working=MessageStatus.DRAFTING, owner=owner, lease_seconds=lease_seconds,
-        returning=(InboundMessage, _newer_in_conversation(client_id), _lead_key(client_id)),
-        updated_at=utcnow(),
-    )
-    return (row[0], bool(row[1]), row[2]) if row else None
+    row = leases.claim(session, _CLAIM, owner=owner, lease_seconds=lease_seconds,
+                       client_id=client_id, message_id=message_id)
+    if row is None:
+        return None
+    *columns, superseded, lead_key = row
+    # A detached message without `raw` (the event as received: drafting never reads it).
+    message = InboundMessage(**dict(zip(_ATTRIBUTES, columns)))
+    return message, bool(superseded), lead_key
 
 
-# Built once: an alias made per claim cost ~2 ms of worker CPU per draft (py-spy).
-_NEWER = aliased(InboundMessage, name="newer")
-
-
-def _newer_in_conversation(client_id: str) -> ColumnElement[bool]:
-    """Has the lead written again in the claimed message's conversation? Ids are ULIDs, ordered
-    by arrival, so this does not trust the producers' clocks."""
-    newer = _NEWER
-    return (
-        select(newer.id)
-        .where(newer.client_id == client_id,
-               newer.conversation_id == InboundMessage.conversation_id,
-               newer.id > InboundMessage.id)
-        .correlate(InboundMessage)
-        .exists()
-    )
-
-
-def _lead_key(client_id: str) -> ColumnElement[str | None]:
-    return (
-        select(Lead.lead_key)
-        .where(Lead.id == InboundMessage.lead_id, Lead.client_id == client_id)
-        .correlate(InboundMessage)
-        .scalar_subquery()
-    )
+# Every column a draft may read (not `raw`), by attribute name (`metadata` is `metadata_`).
+_COLUMNS = [c for c in InboundMessage.__table__.columns if c.name != "raw"]
+_ATTRIBUTES = [InboundMessage.__mapper__.get_property_by_column(c).key for c in _COLUMNS]
+_CLAIM = leases.claim_sql(
+    "inbound_messages",
+    where="inbound_messages.client_id = %(client_id)s AND inbound_messages.id = %(message_id)s",
+    ready=(f"inbound_messages.status = '{MessageStatus.RECEIVED}' OR "
+           f"(inbound_messages.status = '{MessageStatus.FAILED}' AND inbound_messages.failure_kind"
+           f" IN ({', '.join(repr(str(k)) for k in RETRYABLE)}))"),
+    working=MessageStatus.DRAFTING,
+    also_set=", updated_at = %(now)s",
+    returning=", ".join(f"inbound_messages.{c.name}" for c in _COLUMNS) + ", "
+    # Has the lead written again in this conversation since? Ids are ULIDs, ordered by
+    # arrival, so this does not trust the producers' clocks.
+    "EXISTS (SELECT 1 FROM inbound_messages AS newer WHERE newer.client_id = %(client_id)s"
+    " AND newer.conversation_id = inbound_messages.conversation_id"
+    " AND newer.id > inbound_messages.id), "
+    "(SELECT leads.lead_key FROM leads WHERE leads.id = inbound_messages.lead_id"
+    " AND leads.client_id = %(client_id)s)",
+)
 
 
 def record_failure(
@@ -100,20 +90,15 @@ def record_failure(
 
 def mark_drafted(session: Session, client_id: str, message_id: str) -> None:
     tenancy.bind(session, client_id)
-    t = InboundMessage.__table__.c  # Core, not ORM-enabled, DML: see drafts.insert_draft
-    session.execute(
-        update(InboundMessage.__table__)
-        .where(t.client_id == client_id, t.id == message_id)
-        .values(
-            status=MessageStatus.DRAFTED,
-            lease_until=None,
-            failure_kind=None,
-            last_error=None,
-            next_attempt_at=None,
-            updated_at=utcnow(),
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    sql.run(session, _DRAFTED, {"client_id": client_id, "id": message_id, "now": utcnow()})
+
+
+# Hand-written: every draft runs it (worker/store/sql.py).
+_DRAFTED = (
+    f"UPDATE inbound_messages SET status = '{MessageStatus.DRAFTED}', lease_until = NULL, "
+    "failure_kind = NULL, last_error = NULL, next_attempt_at = NULL, updated_at = %(now)s "
+    "WHERE client_id = %(client_id)s AND id = %(id)s"
+)
 
 
 def mark_superseded(session: Session, client_id: str, message_id: str) -> None:
@@ -199,14 +184,12 @@ def requeue_failed(session: Session, client_id: str, message_id: str | None) -> 
     return result.rowcount
 
 
+# Hand-written (worker/store/sql.py): the ingress asks this every read while a tenant has no
+# room; `= ANY` keeps one statement text whatever the number of tenants.
 _IN_FLIGHT = (
-    select(InboundMessage.__table__.c.client_id, InboundMessage.__table__.c.status, func.count())
-    .where(
-        InboundMessage.__table__.c.status.in_((MessageStatus.RECEIVED, MessageStatus.DRAFTING)),
-        InboundMessage.__table__.c.channel == bindparam("channel"),
-        InboundMessage.__table__.c.client_id.in_(bindparam("clients", expanding=True)),
-    )
-    .group_by(InboundMessage.__table__.c.client_id, InboundMessage.__table__.c.status)
+    "SELECT client_id, status, count(*) FROM inbound_messages "
+    f"WHERE status IN ('{MessageStatus.RECEIVED}', '{MessageStatus.DRAFTING}') "
+    "AND channel = %(channel)s AND client_id = ANY(%(clients)s) GROUP BY client_id, status"
 )
 
 
@@ -222,9 +205,7 @@ def in_flight_by_client(
     if not client_ids:
         return {}
     tenancy.all_clients(session)
-    # Core, built once: the ingress asks this every read while a tenant has no room.
-    rows = session.connection().execute(
-        _IN_FLIGHT, {"channel": channel, "clients": list(client_ids)})
+    rows = sql.run(session, _IN_FLIGHT, {"channel": channel, "clients": list(client_ids)})
     out: dict[str, tuple[int, int]] = {}
     for client_id, status, n in rows:
         waiting, drafting = out.get(client_id, (0, 0))

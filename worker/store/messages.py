@@ -162,24 +162,6 @@ def threads_of(session: Session, client_id: str, message_ids: list[str]) -> dict
     return found
 
 
-def has_newer_in_conversation(session: Session, client_id: str, message: InboundMessage) -> bool:
-    """Has the lead written again in this conversation since `message` arrived? Ids are ULIDs,
-    ordered by arrival, so this does not trust the producers' clocks."""
-    tenancy.bind(session, client_id)
-    if not message.conversation_id:
-        return False
-    newer = session.scalar(
-        select(InboundMessage.id)
-        .where(
-            InboundMessage.client_id == client_id,
-            InboundMessage.conversation_id == message.conversation_id,
-            InboundMessage.id > message.id,
-        )
-        .limit(1)
-    )
-    return newer is not None
-
-
 def get_message(session: Session, client_id: str, message_id: str) -> InboundMessage | None:
     tenancy.bind(session, client_id)
     return session.scalar(

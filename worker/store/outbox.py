@@ -6,27 +6,26 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worker.store.models import Outbox, new_id, utcnow
-from worker.store import tenancy
+from worker.store import sql, tenancy
 
 
 
 def add(session: Session, client_id: str, draft_id: str, stream: str, payload: dict[str, Any]) -> None:
     tenancy.bind(session, client_id)
-    session.execute(
-        insert(Outbox.__table__).values(  # Core: see drafts.insert_draft
-            id=new_id(),
-            client_id=client_id,
-            draft_id=draft_id,
-            stream=stream,
-            payload=payload,
-            created_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["draft_id", "stream"])
-    )
+    sql.run(session, _ADD, {"id": new_id(), "client_id": client_id, "draft_id": draft_id,
+                            "stream": stream, "payload": sql.json(payload), "now": utcnow()})
+
+
+# Hand-written: every draft runs it (worker/store/sql.py).
+_ADD = (
+    "INSERT INTO outbox (id, client_id, draft_id, stream, payload, created_at) "
+    "VALUES (%(id)s, %(client_id)s, %(draft_id)s, %(stream)s, %(payload)s, %(now)s) "
+    "ON CONFLICT (draft_id, stream) DO NOTHING"
+)
 
 
 def mark_published(
@@ -34,12 +33,15 @@ def mark_published(
 ) -> None:
     """`stream`: only the rows of that stream (a draft has one row per stream it goes to)."""
     tenancy.bind(session, client_id)
-    t = Outbox.__table__.c  # Core: see drafts.insert_draft
-    stmt = update(Outbox.__table__).where(t.client_id == client_id, t.draft_id.in_(draft_ids))
-    if stream is not None:
-        stmt = stmt.where(t.stream == stream)
-    session.execute(stmt.values(published_at=utcnow()),
-                    execution_options={"synchronize_session": False})
+    sql.run(session, _PUBLISHED if stream is None else _PUBLISHED_TO,
+            {"client_id": client_id, "ids": list(draft_ids), "stream": stream, "now": utcnow()})
+
+
+# Hand-written: one per batch of drafts (worker/store/sql.py); `= ANY` keeps one statement
+# text whatever the batch's size.
+_PUBLISHED = ("UPDATE outbox SET published_at = %(now)s "
+              "WHERE client_id = %(client_id)s AND draft_id = ANY(%(ids)s)")
+_PUBLISHED_TO = _PUBLISHED + " AND stream = %(stream)s"
 
 
 def unpublished_payload(
