@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import TextClause, select, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from worker.store.models import MemoryItem
-from worker.store import tenancy
+from worker.store import sql, tenancy
 
 # BM25's term-frequency saturation and length normalisation. Lower than the textbook 1.2 / 0.75:
 # chat turns are short and say a thing once. The four weights were chosen by recall@10 on LoCoMo
@@ -195,16 +194,21 @@ def recent(session: Session, client_id: str, scope: Scope, limit: int) -> list[C
     ).all()
     return [Candidate(r.id, r.kind, r.created_at) for r in rows]
 
+
+# Recall reads the text of every item it shows: sent straight to psycopg (worker/store/sql.py).
+_FETCH = (
+    "SELECT id, client_id, kind, text, external_id, created_at, lead_key FROM memory_items "
+    "WHERE client_id = %(client_id)s AND id = ANY(%(ids)s)"
+)
+
+
 def fetch(session: Session, client_id: str, ids: list[str]) -> dict[str, StoredItem]:
     tenancy.bind(session, client_id)
     if not ids:
         return {}
-    rows = session.execute(
-        select(MemoryItem.id, MemoryItem.client_id, MemoryItem.kind, MemoryItem.text,
-               MemoryItem.external_id, MemoryItem.created_at, MemoryItem.lead_key)
-        .where(MemoryItem.client_id == client_id, MemoryItem.id.in_(ids))
-    ).all()
-    return {r.id: StoredItem(*r) for r in rows}
+    rows = sql.run(session, _FETCH, {"client_id": client_id, "ids": list(ids)})
+    return {r[0]: StoredItem(*r) for r in rows}
+
 
 def nearest(
     session: Session, client_id: str, scope: Scope, vector: list[float], limit: int
