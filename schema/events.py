@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Bounds on what one event may carry. A bigger one is kept aside, never drafted.
 MAX_MESSAGE_CHARS = 64_000
@@ -44,6 +44,18 @@ class InboundEvent(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     received_at: datetime | None = Field(default=None, alias="receivedAt")
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("received_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # Python accepts UTC offsets up to ±23:59, Postgres up to ±15:59: keep the instant,
+        # in UTC, so any offset a producer sends is stored.
+        if value is None or value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("receivedAt is out of range") from None
 
     @model_validator(mode="after")
     def _has_text(self) -> InboundEvent:
