@@ -86,6 +86,9 @@ OUTBOUND_STREAM = "agent:outbound:drafts"
 CONSUMER_GROUP = "agent-runtime"
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+# A model litellm has a price for, as in production: for a model it cannot price, litellm
+# spends ~1.4 ms more CPU per call looking (7.8 vs 6.4 ms measured in-process).
+DEFAULT_MODEL = os.environ.get("BENCH_MODEL", "openai/gpt-4o-mini")
 REDIS_URL = "redis://127.0.0.1:6379/{db}"
 MB = 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -127,9 +130,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "raw collapsed stacks) during the measured phase")
     p.add_argument("--profile-seconds", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
-    # A model litellm has a price for, as in production: for a model it cannot price, litellm
-    # spends ~1.4 ms more CPU per call looking (7.8 vs 6.4 ms measured in-process).
-    p.add_argument("--model", default=os.environ.get("BENCH_MODEL", "openai/gpt-4o-mini"),
+    p.add_argument("--model", default=DEFAULT_MODEL,
                    help="LLM_MODEL of the deployment (the fake server answers any name)")
     p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                    help="first wait up to this long for the machine to be mostly idle "
@@ -173,13 +174,16 @@ def message_status_counts(db_name: str) -> dict[str, int]:
     return out
 
 
-def runtime_env(args: argparse.Namespace, db_name: str, llm_port: int) -> dict[str, str]:
+def runtime_env(
+    args: argparse.Namespace, db_name: str, llm_port: int, model: str = DEFAULT_MODEL
+) -> dict[str, str]:
+    """The deployment's environment; chat_latency.py and fairness.py use it too."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=PG_URL.format(db=db_name),
         REDIS_URL=REDIS_URL.format(db=args.redis_db),
         LEAD_HASH_KEY="bench",
-        LLM_MODEL=args.model,
+        LLM_MODEL=model,
         LLM_API_BASE=f"http://127.0.0.1:{llm_port}/v1",
         LLM_API_KEY="sk-bench",
         LITELLM_LOCAL_MODEL_COST_MAP="True",
@@ -864,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     llm_port = args.llm_port or free_port()
     log_dir = Path(args.log_dir) if args.log_dir else Path(tempfile.mkdtemp(prefix="bench-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = Processes(log_dir, runtime_env(args, db_name, llm_port))
+    procs = Processes(log_dir, runtime_env(args, db_name, llm_port, args.model))
 
     def _on_term(*_: object) -> None:
         raise KeyboardInterrupt
