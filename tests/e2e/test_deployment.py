@@ -163,7 +163,14 @@ def test_worker_that_stops_unasked_exits_non_zero(deployment):
     from celery import Celery
 
     control = Celery(broker=env["REDIS_URL"])
-    control.control.broadcast("shutdown", destination=[f"e2e{os.getpid()}@{os.uname().nodename}"])
+    name = f"e2e{os.getpid()}@{os.uname().nodename}"
+    # "ready." can be logged before the worker has subscribed to broadcasts on Redis (a
+    # shutdown sent then is lost: seen once in CI); once it answers a ping, it hears them.
+    answered = []
+    while not answered and time.monotonic() < deadline:
+        answered = control.control.ping(destination=[name], timeout=1)
+    assert answered, "the worker never answered a ping: " + log.read_text()[-2000:]
+    control.control.broadcast("shutdown", destination=[name])
     code = processes["worker"].wait(30)
     assert code != 0, log.read_text()[-2000:]
     assert "worker.stopped_unasked" in log.read_text()
