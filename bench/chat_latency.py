@@ -135,6 +135,7 @@ def run(args: argparse.Namespace, procs: tp.Processes, db_name: str, llm_port: i
         reader.expect(set(warm))
         if warm and not reader.wait(120, procs):
             raise TimeoutError("warm-up chats were not drafted within 120 s")
+        tp.analyze(db_name)  # planner statistics, as in production
         reader.expect({f"chat-{i}" for i in range(args.chats)})
         reader.done.clear()
         t0 = time.time()

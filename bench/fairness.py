@@ -93,7 +93,7 @@ def push(r: redis.Redis, events: list[dict], sent: dict[str, float]) -> None:
         pipe.execute()
 
 
-def run(args: argparse.Namespace, procs: tp.Processes, llm_port: int) -> dict:
+def run(args: argparse.Namespace, procs: tp.Processes, db_name: str, llm_port: int) -> dict:
     env = procs.env
     r = redis.Redis.from_url(tp.REDIS_URL.format(db=args.redis_db))
     r.flushdb()
@@ -118,6 +118,7 @@ def run(args: argparse.Namespace, procs: tp.Processes, llm_port: int) -> dict:
         push(r, warm, {})
         if warm and not reader.wait(120, procs):
             raise TimeoutError("warm-up e-mails were not drafted within 120 s")
+        tp.analyze(db_name)  # planner statistics, as in production
         a_ids = {f"a-{i}" for i in range(args.backlog)}
         reader.expect(a_ids)
         reader.done.clear()
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     tp.create_database(db_name)
     result = None
     try:
-        result = run(args, procs, llm_port)
+        result = run(args, procs, db_name, llm_port)
     finally:
         procs.stop_all()
         tp.drop_database(db_name)
