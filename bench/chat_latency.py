@@ -187,7 +187,7 @@ def _stages(db_name: str, sent: dict[str, float], seen: dict[str, float]) -> dic
     time minus its own latency) → draft saved → seen on the outbound stream."""
     import psycopg
 
-    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{db_name}") as conn:
+    with psycopg.connect(tp.PG_DSN.format(db=db_name)) as conn:
         rows = conn.execute(
             "SELECT m.event_id, extract(epoch FROM m.created_at), extract(epoch FROM d.created_at),"
             " d.latency_ms FROM inbound_messages m JOIN drafts d ON d.inbound_message_id = m.id"
